@@ -1,0 +1,264 @@
+"""Build one knowledge graph from several sources, with a content-addressed on-disk cache.
+
+A :class:`Source` names a file, its format and reader options; :func:`build_kg` reads every
+source, merges them with :func:`kg.graph.compose` and caches the result under a key made of the
+sources' *content* hashes and options, so a second build of the same inputs is a fast load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm.auto import tqdm
+
+from kg._exceptions import ParseError, UnknownFormatError
+from kg._source import PathLike, provenance_of
+from kg.graph import KnowledgeGraph, compose, make_edges
+from kg.normalize import GeneNormalizer
+from kg.obo import read_obo
+from kg.rdf import read_rdf
+from kg.store import FORMAT_VERSION, load_kg, save_kg
+from kg.tables import (
+    read_edge_table,
+    read_gaf,
+    read_gene2go,
+    read_gmt,
+    read_hpo_annotations,
+    read_mirna_targets,
+    read_reactome_pathways,
+)
+
+__all__ = ["Source", "KGConfig", "READERS", "build_kg", "default_cache_dir", "shared_sources", "cache_key", "SHARED_FILES"]
+
+logger = logging.getLogger(__name__)
+
+#: Reader of each source format; readers marked in ``_NEEDS_GENES`` also get the gene normaliser.
+READERS: dict[str, Callable[..., KnowledgeGraph]] = {
+    "obo": read_obo,
+    "rdf": read_rdf,
+    "gene2go": read_gene2go,
+    "gaf": read_gaf,
+    "gmt": read_gmt,
+    "hpo_annotations": read_hpo_annotations,
+    "reactome": read_reactome_pathways,
+    "mirna_targets": read_mirna_targets,
+    "edges": read_edge_table,
+}
+_NEEDS_GENES = {"gmt": True, "gaf": False}  # True: required, False: optional
+_PATH_OPTIONS = {"hierarchy"}  # reader options that name further input files
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input of a build: a file, its format (a key of :data:`READERS`) and reader options.
+
+    Examples
+    --------
+    >>> Source("tests/data/mini.obo", "obo").format
+    'obo'
+    >>> Source("x.obo", "owl2")
+    Traceback (most recent call last):
+    ...
+    kg._exceptions.UnknownFormatError: source x.obo: unknown format 'owl2'; expected one of ['edges', 'gaf', 'gene2go', 'gmt', 'hpo_annotations', 'mirna_targets', 'obo', 'rdf', 'reactome']
+    """
+
+    path: PathLike
+    format: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.format not in READERS:
+            msg = f"source {self.path}: unknown format {self.format!r}; expected one of {sorted(READERS)}"
+            raise UnknownFormatError(msg)
+        object.__setattr__(self, "path", Path(self.path))
+
+    def files(self) -> list[Path]:
+        """Every file this source reads."""
+        return [Path(self.path)] + [Path(self.options[k]) for k in sorted(_PATH_OPTIONS & set(self.options))]
+
+    def read(self, genes: GeneNormalizer | None) -> KnowledgeGraph:
+        """Run the reader."""
+        options = dict(self.options)
+        if self.format in _NEEDS_GENES:
+            if genes is None and _NEEDS_GENES[self.format]:
+                msg = f"source {self.path} ({self.format}) names genes by symbol; give gene_info to resolve them"
+                raise ParseError(msg, self.path)
+            options["genes"] = genes
+        return READERS[self.format](self.path, **options)
+
+
+@dataclass(frozen=True)
+class KGConfig:
+    """What to build: sources, the gene table used to normalise gene ids, and the cache folder."""
+
+    sources: tuple[Source, ...]
+    gene_info: Path | None = None
+
+    @classmethod
+    def from_yaml(cls, path: PathLike) -> KGConfig:
+        """Read a YAML file ``{gene_info: PATH, sources: [{path, format, options}]}``.
+
+        Relative paths are taken relative to the YAML file's folder; ``$VARS`` are expanded.
+        """
+        path = Path(path)
+        raw = yaml.safe_load(path.read_text()) or {}
+        return cls.from_dict(raw, base=path.parent, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], base: PathLike = ".", origin: str = "config") -> KGConfig:
+        """Validate a config mapping (unknown keys and missing files are errors naming the key)."""
+        base = Path(base)
+        if not isinstance(raw, Mapping):
+            raise ParseError(f"expected a mapping with 'sources', got {type(raw).__name__}", origin)
+        _check_keys(raw, {"sources", "gene_info"}, origin, "")
+        entries = raw.get("sources")
+        if not isinstance(entries, list) or not entries:
+            raise ParseError("'sources' must be a non-empty list of {path, format, options}", origin)
+        sources = []
+        for i, entry in enumerate(entries):
+            where = f"sources[{i}]"
+            if not isinstance(entry, Mapping):
+                raise ParseError(f"{where} must be a mapping, got {entry!r}", origin)
+            _check_keys(entry, {"path", "format", "options"}, origin, where + ".")
+            if "path" not in entry or "format" not in entry:
+                raise ParseError(f"{where} needs 'path' and 'format'", origin)
+            options = dict(entry.get("options") or {})
+            for key in _PATH_OPTIONS & set(options):
+                options[key] = _resolve(base, options[key], origin, f"{where}.options.{key}")
+            sources.append(Source(_resolve(base, entry["path"], origin, where + ".path"), entry["format"], options))
+        gene_info = raw.get("gene_info")
+        gene_info = _resolve(base, gene_info, origin, "gene_info") if gene_info else None
+        return cls(tuple(sources), gene_info)
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: set[str], origin: str, where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        msg = f"unknown key(s) {[where + k for k in unknown]}; allowed: {sorted(allowed)}"
+        raise ParseError(msg, origin)
+
+
+def _resolve(base: Path, value: Any, origin: str, key: str) -> Path:
+    if not isinstance(value, str):
+        raise ParseError(f"{key} must be a path string, got {value!r}", origin)
+    path = Path(os.path.expandvars(value)).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.exists():
+        raise ParseError(f"{key}: file {path} does not exist", origin)
+    return path
+
+
+def default_cache_dir() -> Path:
+    """``$KGFUSION_CACHE`` or ``~/.cache/kgfusion``."""
+    return Path(os.environ.get("KGFUSION_CACHE", Path.home() / ".cache" / "kgfusion"))
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def cache_key(config: KGConfig) -> str:
+    """Hash of the sources' contents, formats and options (not their paths or mtimes)."""
+    parts: list[Any] = [FORMAT_VERSION, config.gene_info and _digest(config.gene_info)]
+    for source in config.sources:
+        options = {k: v for k, v in source.options.items() if k not in _PATH_OPTIONS}
+        parts.append([source.format, [_digest(f) for f in source.files()], options])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def build_kg(
+    config: KGConfig | Sequence[Source],
+    *,
+    cache_dir: PathLike | None | bool = None,
+    progress: bool = True,
+) -> KnowledgeGraph:
+    """Read, merge and cache a knowledge graph.
+
+    Parameters
+    ----------
+    config : KGConfig or sequence of Source
+        What to build.
+    cache_dir : path, None or False
+        Cache folder (default: :func:`default_cache_dir`); ``False`` disables caching.
+    progress : bool
+        Show a progress bar over sources (default: ``True``).
+
+    Examples
+    --------
+    >>> kg = build_kg([Source("tests/data/mini.obo", "obo")], cache_dir=False, progress=False)
+    >>> kg.number_of_nodes()
+    3
+    """
+    if not isinstance(config, KGConfig):
+        config = KGConfig(tuple(config))
+    missing = [str(f) for s in config.sources for f in s.files() if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"source file(s) not found: {missing}")
+    cache = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / cache_key(config)
+    if cache is not None and cache.is_dir():
+        logger.info("loading cached knowledge graph %s", cache)
+        return load_kg(cache)
+    genes = GeneNormalizer.from_gene_info(config.gene_info) if config.gene_info else None
+    graphs = []
+    for source in tqdm(config.sources, desc="reading sources", unit="source", disable=not progress):
+        graphs.append(source.read(genes))
+    if genes is not None:
+        graphs.insert(0, _gene_nodes(genes, graphs, provenance_of(config.gene_info)))
+    kg = compose(graphs, metadata={"cache_key": cache and cache.name})
+    if cache is not None:
+        save_kg(kg, cache)
+    return kg
+
+
+def _gene_nodes(genes: GeneNormalizer, graphs: Iterable[KnowledgeGraph], provenance: str) -> KnowledgeGraph:
+    """Official names, aliases and cross-references of the genes the sources mention."""
+    nodes = genes.nodes(provenance)
+    mentioned = set().union(*(g.nodes.index[g.nodes["type"] == "gene"] for g in graphs))
+    nodes = nodes[nodes.index.isin(mentioned)]
+    return KnowledgeGraph(nodes, make_edges([], "is_a", [], provenance), validate=False)
+
+
+#: Files of the shared data folder used by :func:`shared_sources`, relative to it.
+SHARED_FILES = {
+    "go": "go/go-basic_2022-07-01.from_GO.db_3.16.0.obo.gz",
+    "gene2go": "go/gene2go_human.tsv.gz",
+    "gene_info": "go/gene_info_human.tsv.gz",
+    "hpo": "hpo/hp.obo.gz",
+    "hpo_genes": "hpo/genes_to_phenotype.txt.gz",
+    "reactome_names": "reactome/ReactomePathways_human_2025-01-21.txt",
+    "reactome_hierarchy": "reactome/ReactomePathwaysRelation_human_2025-01-14.txt",
+    "reactome_gmt": "reactome/ReactomePathways_human_symbols_lowest_2025-01.gmt.gz",
+    "mirtarbase": "regulatory_networks/miRTarBase_SE_WR.csv",
+}
+
+
+def shared_sources(data_dir: PathLike, *, mirna: bool = False) -> KGConfig:
+    """GO + HPO + Reactome with their human gene annotations, from the shared data folder.
+
+    GO's implicit root ``all`` is added as a placeholder node (``on_dangling="add"``). With
+    ``mirna``, miRTarBase miRNA → gene edges are added.
+    """
+    d = Path(data_dir)
+    sources = [
+        Source(d / SHARED_FILES["go"], "obo", {"on_dangling": "add"}),
+        Source(d / SHARED_FILES["hpo"], "obo"),
+        Source(d / SHARED_FILES["reactome_names"], "reactome", {"hierarchy": d / SHARED_FILES["reactome_hierarchy"]}),
+        Source(d / SHARED_FILES["gene2go"], "gene2go"),
+        Source(d / SHARED_FILES["hpo_genes"], "hpo_annotations"),
+        Source(d / SHARED_FILES["reactome_gmt"], "gmt"),
+    ]
+    if mirna:
+        sources.append(Source(d / SHARED_FILES["mirtarbase"], "mirna_targets"))
+    return KGConfig(tuple(sources), d / SHARED_FILES["gene_info"])
