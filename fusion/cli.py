@@ -1,0 +1,27 @@
+"""The ``kgfusion`` command line: one entry point over the ``kg``, ``gnn`` and ``fusion`` layers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from kg.cli import app as kg_app
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="kgfusion: knowledge-graph-augmented fusion of multimodal biomedical data.",
+    no_args_is_help=True,
+)
+app.add_typer(kg_app, name="kg")
+
+
+@app.callback()
+def main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug.")] = 0,
+) -> None:
+    """Build knowledge graphs, link cohorts, train, evaluate and explain."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
