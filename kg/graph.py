@@ -121,9 +121,10 @@ def make_edges(
     ['GO:2', 'is_a', 'GO:1', 'mini.obo']
     """
     frame = pd.DataFrame({"source": pd.Series(list(source), dtype=object)})
-    frame["relation"] = relation
-    frame["target"] = pd.Series(list(target), dtype=object)
-    frame["provenance"] = provenance
+    # scalars broadcast; iterables are taken positionally (never aligned on a pandas index)
+    frame["relation"] = relation if isinstance(relation, str) else list(relation)
+    frame["target"] = list(target)
+    frame["provenance"] = provenance if isinstance(provenance, str) else list(provenance)
     return frame.astype(object)
 
 

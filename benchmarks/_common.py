@@ -1,0 +1,38 @@
+"""Shared helpers of the benchmark scripts: data location, timing and table printing."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """``$KGFUSION_DATA`` or ``../shared/data`` beside the project root."""
+    path = Path(os.environ.get("KGFUSION_DATA", ROOT.parent / "shared" / "data"))
+    if not (path / "README.md").exists():
+        raise SystemExit(f"shared data not found at {path}; set KGFUSION_DATA")
+    return path
+
+
+def timed(function: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` calls, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """Print rows as a Markdown table (column order of the first row)."""
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
+    for row in rows:
+        print("| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |")

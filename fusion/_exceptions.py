@@ -1,0 +1,106 @@
+"""Exception hierarchy of :mod:`fusion`.
+
+Every error raised on bad input derives from :class:`FusionError` and from the builtin exception
+that matches its meaning, so callers may catch either. Messages name the file, row, sample and
+column at fault where there is one, what was expected, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "FusionError",
+    "CohortError",
+    "DataFileError",
+    "AlignmentError",
+    "LabelError",
+    "LabelFileError",
+    "SplitError",
+    "InvalidParameterError",
+    "NotFittedError",
+]
+
+
+class FusionError(Exception):
+    """Base class of every error raised by :mod:`fusion`."""
+
+
+class CohortError(FusionError, ValueError):
+    """A cohort (or the data it is built from) violates a contract: shapes, ids, values."""
+
+
+class DataFileError(CohortError):
+    """A data file holds bad content; the message starts with ``path:row:``.
+
+    Parameters
+    ----------
+    message : str
+        What was wrong and how to fix it.
+    path : str or Path, optional
+        The file at fault.
+    row : int, optional
+        1-based line number within ``path`` (for Parquet files: 1-based record number).
+    sample : str, optional
+        The sample id of that row, when known.
+    column : str, optional
+        The column (feature) at fault, when there is one.
+    value : str, optional
+        The offending cell, as read.
+
+    Examples
+    --------
+    >>> err = DataFileError("non-numeric value 'x'", path="a.csv", row=3, sample="s2", column="g1")
+    >>> str(err)
+    "a.csv:3: non-numeric value 'x'"
+    >>> err.sample, err.column
+    ('s2', 'g1')
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        row: int | None = None,
+        sample: str | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.row = row
+        self.sample = sample
+        self.column = column
+        self.value = value
+        if path is None:
+            where = ""
+        elif row is None:
+            where = f"{path}: "
+        else:
+            where = f"{path}:{row}: "
+        super().__init__(f"{where}{message}")
+
+
+class AlignmentError(CohortError):
+    """Sample or feature axes do not line up (unknown samples, features differing from fit)."""
+
+
+class LabelError(CohortError):
+    """Labels are missing, malformed, or hold classes unseen in the training labels."""
+
+
+class LabelFileError(DataFileError, LabelError):
+    """A label file holds a bad label (e.g. a test class unseen in the training labels)."""
+
+
+class SplitError(CohortError):
+    """A train/test split is missing or cannot be made (e.g. too few samples in a class)."""
+
+
+class InvalidParameterError(FusionError, ValueError):
+    """A parameter of a function or estimator has an invalid value or type."""
+
+
+class NotFittedError(FusionError, _SklearnNotFittedError):
+    """An estimator was used before :meth:`fit`; also an :class:`AttributeError`."""

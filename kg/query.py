@@ -1,0 +1,521 @@
+"""Graph queries over a :class:`~kg.graph.KnowledgeGraph`: neighbourhoods, term closures, paths.
+
+Every query takes the knowledge graph first, answers in KG ids (or a
+:class:`~kg.graph.KnowledgeGraph` subgraph), validates its inputs and has a bounded cost.
+Queries walk the cached :attr:`KnowledgeGraph.graph` in place: relation filters and edge
+direction are applied while traversing, so no query copies the whole graph.
+
+Edges run subject → object as in the sources (child → parent for ``is_a``/``part_of``, gene →
+term for annotations). Direction-sensitive queries are named for what they return:
+:func:`superterms` follows edges forward (towards the roots), :func:`subterms` backward.
+
+Relation filters name relations; a relation absent from the graph simply matches no edge (a
+pruned graph may lack ``part_of``, say), so check ``kg.relations`` when a typo is a risk.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import pairwise
+from typing import Literal
+
+from kg.graph import KnowledgeGraph
+
+__all__ = [
+    "Direction",
+    "all_simple_paths",
+    "induced_subgraph_by_type",
+    "neighborhood",
+    "path_edges",
+    "shortest_paths",
+    "subterms",
+    "superterms",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Which edges a traversal follows: ``"out"`` subject → object, ``"in"`` object → subject,
+#: ``"both"`` either way.
+Direction = Literal["out", "in", "both"]
+_DIRECTIONS: tuple[str, ...] = ("out", "in", "both")
+
+Relations = str | Iterable[str] | None
+_Neighbors = Callable[[str], Iterable[str]]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _as_list(ids: str | Iterable[str]) -> list[str]:
+    """One id or many as a list without duplicates (order kept)."""
+    return [ids] if isinstance(ids, str) else list(dict.fromkeys(ids))
+
+
+def _relation_set(relations: Relations) -> frozenset[str] | None:
+    if relations is None:
+        return None
+    return frozenset([relations] if isinstance(relations, str) else relations)
+
+
+def _check_int(name: str, value: int, minimum: int, function: str) -> int:
+    """``value`` as an int ``>= minimum`` or a :class:`ValueError`/:class:`TypeError`."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)
+    except TypeError:
+        msg = f"The {name!r} parameter of {function} must be an int; got {value!r} instead."
+        raise TypeError(msg) from None
+    if value < minimum:
+        bound = "non-negative" if minimum == 0 else f">= {minimum}"
+        msg = f"The {name!r} parameter of {function} must be {bound}; got {value} instead."
+        raise ValueError(msg)
+    return value
+
+
+def _neighbor_function(kg: KnowledgeGraph, relations: Relations, direction: str) -> _Neighbors:
+    """A function giving the distinct neighbours of a node along the allowed edges.
+
+    Reads the adjacency of the cached graph directly (a live view, never a copy); parallel edges
+    and edges in both directions between the same pair give one neighbour.
+    """
+    if direction not in _DIRECTIONS:
+        msg = f"direction must be one of {_DIRECTIONS}; got {direction!r} instead."
+        raise ValueError(msg)
+    graph = kg.graph
+    allowed = _relation_set(relations)
+    adjacencies = {"out": (graph.succ,), "in": (graph.pred,), "both": (graph.succ, graph.pred)}[
+        direction
+    ]
+
+    if allowed is None:
+        if len(adjacencies) == 1:
+            adjacency = adjacencies[0]
+            return lambda node: adjacency[node]
+        return lambda node: dict.fromkeys([*graph.succ[node], *graph.pred[node]])
+
+    def neighbors(node: str) -> Iterable[str]:
+        found: dict[str, None] = {}
+        for adjacency in adjacencies:
+            for other, keys in adjacency[node].items():
+                if other not in found and not allowed.isdisjoint(keys):
+                    found[other] = None
+        return found
+
+    return neighbors
+
+
+def _bfs_distances(
+    neighbors: _Neighbors, seeds: Iterable[str], cutoff: int | None
+) -> dict[str, int]:
+    """Hop distance from the nearest seed of every node within ``cutoff`` hops."""
+    distance = dict.fromkeys(seeds, 0)
+    queue = deque(distance)
+    while queue:
+        node = queue.popleft()
+        depth = distance[node]
+        if cutoff is not None and depth >= cutoff:
+            continue
+        for other in neighbors(node):
+            if other not in distance:
+                distance[other] = depth + 1
+                queue.append(other)
+    return distance
+
+
+# ------------------------------------------------------------------------- queries
+def neighborhood(
+    kg: KnowledgeGraph,
+    nodes: str | Iterable[str],
+    k: int = 1,
+    *,
+    relations: Relations = None,
+    direction: Direction = "both",
+) -> KnowledgeGraph:
+    """The subgraph of everything within ``k`` hops of the seed ``nodes``.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph to query.
+    nodes : str or iterable of str
+        Seed id(s); they are always part of the result.
+    k : int
+        Number of hops (``0`` gives the seeds alone) (default: ``1``).
+    relations : str or iterable of str, optional
+        Follow and keep only edges with these relations (default: all).
+    direction : {"out", "in", "both"}
+        Follow edges subject → object, object → subject or either way (default: ``"both"``).
+
+    Returns
+    -------
+    KnowledgeGraph
+        The subgraph induced by the nodes found, keeping only the edges of ``relations``.
+
+    Raises
+    ------
+    UnknownNodeError
+        If a seed is not a node.
+    ValueError
+        If ``k`` is negative or ``direction`` is not one of the options.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
+    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:2"], "x"))
+    >>> sorted(neighborhood(kg, "GO:3", k=1).nodes.index)
+    ['GO:2', 'GO:3']
+    >>> neighborhood(kg, ["GO:3"], k=2, direction="in").number_of_nodes()
+    1
+    """
+    k = _check_int("k", k, 0, "neighborhood")
+    seeds = kg.check_nodes(_as_list(nodes))
+    found = _bfs_distances(_neighbor_function(kg, relations, direction), seeds, k)
+    sub = kg.subgraph(found)
+    allowed = _relation_set(relations)
+    if allowed is None:
+        return sub
+    edges = sub.edges[sub.edges["relation"].isin(allowed)]
+    return KnowledgeGraph(sub.nodes, edges, sub.metadata, validate=False)
+
+
+def superterms(
+    kg: KnowledgeGraph,
+    node: str,
+    relations: Relations = ("is_a", "part_of"),
+    *,
+    include_self: bool = False,
+) -> set[str]:
+    """All terms above ``node``: follow ``relations`` forward (child → parent) to the roots.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph to query.
+    node : str
+        The starting id.
+    relations : str or iterable of str, optional
+        Relations to follow; ``None`` follows all (default: ``("is_a", "part_of")``).
+    include_self : bool
+        Include ``node`` itself (default: ``False``).
+
+    Returns
+    -------
+    set of str
+
+    Raises
+    ------
+    UnknownNodeError
+        If ``node`` is not a node.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
+    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:2"], "x"))
+    >>> sorted(superterms(kg, "GO:3"))
+    ['GO:1', 'GO:2']
+    """
+    return _closure(kg, node, relations, "out", include_self)
+
+
+def subterms(
+    kg: KnowledgeGraph,
+    node: str,
+    relations: Relations = ("is_a", "part_of"),
+    *,
+    include_self: bool = False,
+) -> set[str]:
+    """All terms below ``node``: follow ``relations`` backward (parent → child) to the leaves.
+
+    Parameters and exceptions are those of :func:`superterms`.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
+    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:2"], "x"))
+    >>> sorted(subterms(kg, "GO:1", include_self=True))
+    ['GO:1', 'GO:2', 'GO:3']
+    """
+    return _closure(kg, node, relations, "in", include_self)
+
+
+def _closure(
+    kg: KnowledgeGraph, node: str, relations: Relations, direction: str, include_self: bool
+) -> set[str]:
+    if not isinstance(node, str):
+        msg = f"node must be one id (a str); got {type(node).__name__}. Call once per node."
+        raise TypeError(msg)
+    kg.check_nodes([node])
+    neighbors = _neighbor_function(kg, relations, direction)
+    seen = {node}
+    stack = [node]
+    while stack:
+        for other in neighbors(stack.pop()):
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    if not include_self:
+        seen.discard(node)  # a cycle back to the node does not make it its own superterm
+    return seen
+
+
+def shortest_paths(
+    kg: KnowledgeGraph,
+    sources: str | Iterable[str],
+    targets: str | Iterable[str],
+    *,
+    relations: Relations = None,
+    directed: bool = False,
+    cutoff: int | None = None,
+) -> list[list[str]]:
+    """One shortest path for every reachable ``(source, target)`` pair.
+
+    A breadth-first search runs from each source and stops once every target is found or
+    ``cutoff`` hops are exhausted. Pairs with ``source == target`` are skipped.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph to query.
+    sources, targets : str or iterable of str
+        Start and end ids.
+    relations : str or iterable of str, optional
+        Follow only edges with these relations (default: all).
+    directed : bool
+        Follow edges subject → object only; otherwise either way (default: ``False``).
+    cutoff : int, optional
+        Longest path, in hops, to report (default: unbounded).
+
+    Returns
+    -------
+    list of list of str
+        Paths as node ids from source to target, ordered by source then target as given;
+        unreachable pairs are absent. Use :func:`path_edges` to name each hop's relation.
+
+    Raises
+    ------
+    UnknownNodeError
+        If a source or target is not a node.
+    ValueError
+        If ``cutoff`` is not positive.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
+    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:1"], "x"))
+    >>> shortest_paths(kg, "GO:2", ["GO:3"])
+    [['GO:2', 'GO:1', 'GO:3']]
+    >>> shortest_paths(kg, "GO:2", ["GO:3"], directed=True)
+    []
+    """
+    if cutoff is not None:
+        cutoff = _check_int("cutoff", cutoff, 1, "shortest_paths")
+    sources = kg.check_nodes(_as_list(sources))
+    targets = kg.check_nodes(_as_list(targets))
+    neighbors = _neighbor_function(kg, relations, "out" if directed else "both")
+    paths: list[list[str]] = []
+    for source in sources:
+        wanted = set(targets) - {source}
+        parent: dict[str, str | None] = {source: None}
+        frontier = [source]
+        depth = 0
+        while frontier and wanted and (cutoff is None or depth < cutoff):
+            depth += 1
+            following = []
+            for node in frontier:
+                for other in neighbors(node):
+                    if other not in parent:
+                        parent[other] = node
+                        following.append(other)
+                        wanted.discard(other)
+            frontier = following
+        for target in targets:
+            if target != source and target in parent:
+                path = [target]
+                while (step := parent[path[-1]]) is not None:
+                    path.append(step)
+                paths.append(path[::-1])
+    return paths
+
+
+def all_simple_paths(
+    kg: KnowledgeGraph,
+    sources: str | Iterable[str],
+    targets: str | Iterable[str],
+    *,
+    cutoff: int = 3,
+    max_paths: int = 100,
+    relations: Relations = None,
+    directed: bool = False,
+) -> list[list[str]]:
+    """Simple paths (no repeated node) from any source to any target, shortest first.
+
+    Cost is bounded twice: no path is longer than ``cutoff`` hops, and the search stops after
+    ``max_paths`` paths. A breadth-first search back from the targets first measures how far
+    every nearby node is from a target, so the depth-first enumeration never enters a branch
+    that cannot reach a target within the hops left. A path ends at the first target it meets.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph to query.
+    sources, targets : str or iterable of str
+        Start and end ids; pairs with ``source == target`` are skipped.
+    cutoff : int
+        Longest path in hops (default: ``3``).
+    max_paths : int
+        Most paths to return; reaching it is logged at INFO level (default: ``100``).
+    relations : str or iterable of str, optional
+        Follow only edges with these relations (default: all).
+    directed : bool
+        Follow edges subject → object only; otherwise either way (default: ``False``).
+
+    Returns
+    -------
+    list of list of str
+        Paths ordered by length, then by source as given, then by adjacency order.
+
+    Raises
+    ------
+    UnknownNodeError
+        If a source or target is not a node.
+    ValueError
+        If ``cutoff`` or ``max_paths`` is not positive.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["a:1", "a:2", "a:3", "a:4"], "gene", "x"),
+    ...                     make_edges(["a:1", "a:1", "a:2", "a:3"], "r", ["a:2", "a:3", "a:4", "a:4"], "x"))
+    >>> all_simple_paths(kg, "a:1", "a:4")
+    [['a:1', 'a:2', 'a:4'], ['a:1', 'a:3', 'a:4']]
+    >>> all_simple_paths(kg, "a:1", "a:4", max_paths=1)
+    [['a:1', 'a:2', 'a:4']]
+    """
+    cutoff = _check_int("cutoff", cutoff, 1, "all_simple_paths")
+    max_paths = _check_int("max_paths", max_paths, 1, "all_simple_paths")
+    sources = kg.check_nodes(_as_list(sources))
+    targets = kg.check_nodes(_as_list(targets))
+    forward = _neighbor_function(kg, relations, "out" if directed else "both")
+    backward = _neighbor_function(kg, relations, "in" if directed else "both")
+    to_target = _bfs_distances(backward, targets, cutoff)
+    target_set = set(targets)
+    paths: list[list[str]] = []
+    for length in range(1, cutoff + 1):  # iterative deepening: shortest paths first
+        for source in sources:
+            if to_target.get(source, cutoff + 1) > length:
+                continue
+            for path in _paths_of_length(forward, source, target_set, to_target, length):
+                paths.append(path)
+                if len(paths) == max_paths:
+                    logger.info(
+                        "all_simple_paths stopped at max_paths=%d; raise it for more", max_paths
+                    )
+                    return paths
+    return paths
+
+
+def _paths_of_length(
+    neighbors: _Neighbors,
+    source: str,
+    targets: set[str],
+    to_target: dict[str, int],
+    length: int,
+) -> Iterator[list[str]]:
+    """Simple paths of exactly ``length`` hops from ``source`` ending at their first target."""
+    path = [source]
+    on_path = {source}
+    stack = [iter(neighbors(source))]
+    while stack:
+        hops_left = length - len(path)  # hops left after stepping to the next node
+        for other in stack[-1]:
+            if other in on_path or to_target.get(other, length + 1) > hops_left:
+                continue
+            if other in targets:
+                if hops_left == 0:
+                    yield [*path, other]
+                continue  # a path stops at the first target it reaches
+            if hops_left > 0:
+                path.append(other)
+                on_path.add(other)
+                stack.append(iter(neighbors(other)))
+                break
+        else:
+            stack.pop()
+            on_path.discard(path.pop())
+
+
+def path_edges(
+    kg: KnowledgeGraph, path: Iterable[str], *, relations: Relations = None
+) -> list[tuple[str, str, str]]:
+    """The edge behind every hop of ``path`` as a ``(subject, relation, object)`` triple.
+
+    Each triple keeps the direction stored in the graph, so a hop walked against an edge comes
+    back reversed (``("NCBIGene:1", "involved_in", "GO:3")`` for the hop GO:3 → NCBIGene:1).
+    Where several edges join a hop, a forward edge wins over a backward one, then the first
+    relation in edge-table order.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph the path was found in.
+    path : iterable of str
+        Node ids, as returned by :func:`shortest_paths` or :func:`all_simple_paths`.
+    relations : str or iterable of str, optional
+        Consider only edges with these relations (pass the same filter as the path query).
+
+    Raises
+    ------
+    UnknownNodeError
+        If a path node is not a node.
+    ValueError
+        If two consecutive path nodes are not joined by an edge.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
+    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:1"], "x"))
+    >>> path_edges(kg, ["GO:2", "GO:1", "GO:3"])
+    [('GO:2', 'is_a', 'GO:1'), ('GO:3', 'is_a', 'GO:1')]
+    """
+    path = kg.check_nodes(path)
+    allowed = _relation_set(relations)
+    graph = kg.graph
+    triples: list[tuple[str, str, str]] = []
+    for u, v in pairwise(path):
+        for subject, obj in ((u, v), (v, u)):
+            keys = [r for r in graph.succ[subject].get(obj, ()) if allowed is None or r in allowed]
+            if keys:
+                triples.append((subject, keys[0], obj))
+                break
+        else:
+            which = "" if allowed is None else f" with a relation in {sorted(allowed)}"
+            msg = f"no edge{which} joins {u!r} and {v!r}; is this a path of this graph?"
+            raise ValueError(msg)
+    return triples
+
+
+def induced_subgraph_by_type(kg: KnowledgeGraph, types: str | Iterable[str]) -> KnowledgeGraph:
+    """The subgraph induced by all nodes of the given type(s), with every edge among them.
+
+    Raises
+    ------
+    UnknownNodeTypeError
+        If a type has no node in the graph.
+
+    Examples
+    --------
+    >>> from kg.graph import make_edges, make_nodes
+    >>> import pandas as pd
+    >>> nodes = pd.concat([make_nodes(["GO:1", "GO:2"], "go_term", "x"), make_nodes(["g:1"], "gene", "x")])
+    >>> kg = KnowledgeGraph(nodes, make_edges(["GO:2", "g:1"], ["is_a", "involved_in"], ["GO:1", "GO:2"], "x"))
+    >>> induced_subgraph_by_type(kg, "go_term")
+    KnowledgeGraph(nodes=2, edges=1, node_types=['go_term'], relations=['is_a'])
+    """
+    return kg.subgraph(kg.nodes_of_type(*_as_list(types)))
