@@ -46,36 +46,12 @@ OBO = Namespace("http://purl.obolibrary.org/obo/")
 OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 
 #: CURIE prefixes exported as OBO PURLs (``GO:0008150`` → ``obo:GO_0008150``).
-OBO_PREFIXES = frozenset(
-    [
-        "GO",
-        "HP",
-        "DOID",
-        "MONDO",
-        "CHEBI",
-        "UBERON",
-        "CL",
-        "SO",
-        "PR",
-        "RO",
-        "BFO",
-        "IAO",
-        "PATO",
-        "NCBITaxon",
-        "MP",
-        "ZFA",
-        "FBbt",
-        "ECO",
-        "OBI",
-        "ENVO",
-        "UO",
-        "MAXO",
-        "OGMS",
-        "SYMP",
-        "TRANS",
-        "PO",
-    ]
-)
+# fmt: off
+OBO_PREFIXES = frozenset({
+    "GO", "HP", "DOID", "MONDO", "CHEBI", "UBERON", "CL", "SO", "PR", "RO", "BFO", "IAO", "PATO",
+    "NCBITaxon", "MP", "ZFA", "FBbt", "ECO", "OBI", "ENVO", "UO", "MAXO", "OGMS", "SYMP", "PO",
+})
+# fmt: on
 #: Other CURIE prefixes with an identifiers.org namespace.
 _IRI_PREFIXES = {
     "NCBIGene": "http://identifiers.org/ncbigene/",
@@ -99,6 +75,10 @@ _SAFE_IRI = SAFE_CHARS + "/?#[]%"
 # ------------------------------------------------------------------------------ identifiers
 def curie_to_iri(curie: str) -> str:
     """The IRI of a node id (inverse of :func:`iri_to_curie`).
+
+    Prefixes of :data:`OBO_PREFIXES` become OBO PURLs, ``NCBIGene``/``reactome`` identifiers.org
+    IRIs, anything else (including ids without a prefix) a :data:`KGF_ID` IRI; the local part is
+    %-encoded where an IRI needs it. An id that is itself a plain absolute IRI is kept as is.
 
     Examples
     --------
@@ -159,11 +139,13 @@ def _format_of(path: Path, format: str | None) -> str:
 
 
 def _prolog_text(raw: bytes) -> str:
-    """Enough of the document, decoded, to find ASCII markup (UTF-16 aware, never fails)."""
+    """The document decoded well enough to find ASCII markup (UTF-16 aware, never fails)."""
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:2] in (b"<\x00", b"\x00<"):
         big = raw[:2] in (b"\xfe\xff", b"\x00<")
         return raw.decode("utf-16-be" if big else "utf-16-le", errors="replace")
-    return raw.decode("latin-1")  # ASCII-compatible: '<!DOCTYPE' is found in UTF-8 and Latin-1
+    # ASCII-compatible, so '<!DOCTYPE' is found in UTF-8 and Latin-1; the whole text is kept, as
+    # a prolog may hide a DOCTYPE behind any amount of comments
+    return raw.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
 
 
 def check_xml_prolog(raw: bytes, path: PathLike) -> None:

@@ -97,13 +97,13 @@ def make_nodes(
     if unknown:
         msg = f"Unknown node columns {sorted(unknown)}; expected a subset of {NODE_COLUMNS}."
         raise ValueError(msg)
-    index = pd.Index(list(ids), name="id", dtype=object)
+    index = pd.Index(_column(ids), name="id", dtype=object)
     data: dict[str, Any] = {"type": type, "provenance": provenance, "obsolete": False, **columns}
     frame = pd.DataFrame(index=index)
     for column in NODE_COLUMNS:
         value = data.get(column)
         # scalars broadcast; list-valued columns (synonyms, ...) are given one list per id
-        frame[column] = value if value is None or isinstance(value, (str, bool)) else list(value)
+        frame[column] = value if value is None or isinstance(value, (str, bool)) else _column(value)
     return frame.astype(object).astype({"obsolete": bool})
 
 
@@ -120,12 +120,19 @@ def make_edges(
     >>> make_edges(["GO:2"], "is_a", ["GO:1"], "mini.obo").iloc[0].tolist()
     ['GO:2', 'is_a', 'GO:1', 'mini.obo']
     """
-    frame = pd.DataFrame({"source": pd.Series(list(source), dtype=object)})
+    frame = pd.DataFrame({"source": _column(source)}, dtype=object)
     # scalars broadcast; iterables are taken positionally (never aligned on a pandas index)
-    frame["relation"] = relation if isinstance(relation, str) else list(relation)
-    frame["target"] = list(target)
-    frame["provenance"] = provenance if isinstance(provenance, str) else list(provenance)
+    frame["relation"] = relation if isinstance(relation, str) else _column(relation)
+    frame["target"] = _column(target)
+    frame["provenance"] = provenance if isinstance(provenance, str) else _column(provenance)
     return frame.astype(object)
+
+
+def _column(values: Iterable[Any]) -> np.ndarray | list[Any]:
+    """Values as a positional column: pandas objects by their array (no index alignment)."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values.to_numpy(dtype=object)
+    return values if isinstance(values, np.ndarray) else list(values)
 
 
 @dataclass(frozen=True)

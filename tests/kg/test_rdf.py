@@ -219,18 +219,21 @@ def test_dtd_and_entities_are_refused_before_parsing(fixtures, no_rdflib_parse, 
     assert f"{name}:{line}:" in str(error.value)
 
 
-def test_dtd_refused_when_gzipped_utf16_or_without_entities(fixtures, tmp_path, no_rdflib_parse):
+def test_dtd_refused_when_gzipped_utf16_bom_or_without_entities(
+    fixtures, tmp_path, no_rdflib_parse
+):
     text = (fixtures / "xxe.owl").read_text()
-    gz = tmp_path / "xxe.rdf.gz"
-    gz.write_bytes(gzip.compress(text.encode()))
-    utf16 = tmp_path / "xxe16.owl"
-    utf16.write_bytes(text.encode("utf-16"))
-    bare = tmp_path / "bare.xml"
-    bare.write_text('<?xml version="1.0"?>\n<!-- c -->\n\n<!DOCTYPE rdf:RDF>\n<rdf:RDF/>\n')
-    for path, line in ((gz, 3), (utf16, 3), (bare, 4)):
+    variants = {
+        "xxe.rdf.gz": (gzip.compress(text.encode()), 3),
+        "xxe16.owl": (text.encode("utf-16"), 3),
+        "xxe-bom.owl": (b"\xef\xbb\xbf" + text.encode(), 3),
+        "bare.xml": (b'<?xml version="1.0"?>\n<!-- c -->\n\n<!DOCTYPE rdf:RDF>\n<rdf:RDF/>\n', 4),
+    }
+    for name, (raw, line) in variants.items():
+        (tmp_path / name).write_bytes(raw)
         with pytest.raises(UnsafeRDFError) as error:
-            read_rdf(path)
-        assert error.value.line == line
+            read_rdf(tmp_path / name)
+        assert error.value.line == line, name
 
 
 # ------------------------------------------------------------------------------- export
