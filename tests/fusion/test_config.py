@@ -1,0 +1,71 @@
+"""Run configuration: validation messages name the key and the file; sections build what they name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fusion.config import ConfigError, RunConfig
+
+TINY = Path(__file__).resolve().parents[1] / "data"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_minimal_config_defaults_and_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "cohort").symlink_to(TINY / "mogonet_tiny")
+    config = RunConfig.from_yaml(write(tmp_path, "cohort: {format: mogonet, path: cohort}\n"))
+    assert config.cohort.path == tmp_path / "cohort"
+    assert config.kg.preset == "embedded"
+    assert config.model.name == "kgfusion"
+    assert config.evaluation.protocol == "official"
+    assert config.evaluation.seeds == [0, 1, 2, 3, 4]
+    assert config.output == tmp_path / "kgfusion-out/run"
+    cohort = config.cohort.read()
+    assert cohort.split is not None and len(cohort.modalities) == 3
+
+
+def test_environment_variables_are_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINY_DATA", str(TINY))
+    config = RunConfig.from_yaml(write(tmp_path, "cohort: {format: mogonet, path: $TINY_DATA/mogonet_tiny}\n"))
+    assert config.cohort.path == TINY / "mogonet_tiny"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("cohort: {format: mogonet, path: x}\nmodel: {nme: kgfusion}\n", "model.nme: unknown key"),
+        ("cohort: {format: parquet, path: x}\n", "cohort.format"),
+        ("cohort: {format: mogonet, path: missing}\n", "cohort.path"),
+        ("cohort: {format: modalities}\n", "cohort.modalities"),
+        ("cohort: {format: mogonet, path: .}\nevaluation: {n_splits: many}\n", "evaluation.n_splits"),
+        ("cohort: {format: mogonet, path: .}\nevaluation: {seeds: []}\n", "evaluation.seeds"),
+        ("cohort: {format: mogonet, path: .}\nkg: {preset: shared, sources: []}\n", "kg.sources"),
+        ("cohort: {format: mogonet, path: .}\nkg: {sources: [{path: nope.obo, format: obo}]}\n", "nope.obo"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("cohort: {format: [\n", "not valid YAML"),
+    ],
+)
+def test_invalid_configs_name_key_and_file(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        RunConfig.from_yaml(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        RunConfig.from_yaml(tmp_path / "absent.yaml")
+
+
+def test_kg_sources_section_builds_a_kg_config(tmp_path: Path) -> None:
+    (tmp_path / "mini.obo").symlink_to(TINY / "mini.obo")
+    text = "cohort: {format: mogonet, path: .}\nkg: {sources: [{path: mini.obo, format: obo}]}\n"
+    config = RunConfig.from_yaml(write(tmp_path, text)).kg.kg_config()
+    assert [(s.path, s.format) for s in config.sources] == [(tmp_path / "mini.obo", "obo")]
