@@ -17,6 +17,15 @@ from fusion._exceptions import (
 )
 from fusion.cohort import MODALITY_KINDS, Cohort, Modality, ModalityKind
 from fusion.io import read_anndata, read_breast_tcga, read_modalities, read_mogonet, read_mudata
+from fusion.link import (
+    ANTIBODY_GENES,
+    LINK_SCHEMES,
+    LINK_STATUSES,
+    CohortLinks,
+    LinkStatus,
+    antibody_genes,
+    link_cohort,
+)
 from fusion.preprocess import ModalityImputer, ModalityScaler, VarianceFilter
 from fusion.split import official_split, repeated_stratified_kfold, stratified_split
 
@@ -39,6 +48,13 @@ __all__ = [
     "read_modalities",
     "read_mogonet",
     "read_mudata",
+    "ANTIBODY_GENES",
+    "LINK_SCHEMES",
+    "LINK_STATUSES",
+    "CohortLinks",
+    "LinkStatus",
+    "antibody_genes",
+    "link_cohort",
     "ModalityImputer",
     "ModalityScaler",
     "VarianceFilter",

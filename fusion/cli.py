@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from fusion._cli_data import data_app
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -16,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(kg_app, name="kg")
+app.add_typer(data_app, name="data")
 
 
 @app.callback()

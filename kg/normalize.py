@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from kg._exceptions import AmbiguousIdError, ParseError, UnknownNodeError
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
 
 __all__ = ["MAPPED_STATUSES", "GeneNormalizer", "Resolution", "Status", "mirna_id", "mirna_stem", "mirna_stems"]
 
@@ -215,6 +218,41 @@ class GeneNormalizer:
             raise ParseError(f"not a tab-separated gene_info table: {err}", path) from err
         return cls(genes, source=path)
 
+    @classmethod
+    def from_kg(cls, kg: KnowledgeGraph) -> GeneNormalizer:
+        """Build from the ``NCBIGene:<entrez>`` gene nodes of a knowledge graph.
+
+        Node ``name`` is the symbol, ``synonyms`` the aliases, ``ENSEMBL:``/``UniProtKB:`` xrefs
+        the Ensembl and UniProt ids: the inverse of :meth:`nodes`. Gene nodes without a name
+        are skipped (their Entrez id alone cannot be told from a symbol).
+
+        Examples
+        --------
+        >>> from kg.graph import KnowledgeGraph, make_edges
+        >>> norm = GeneNormalizer.from_frame(pd.DataFrame({"entrez_id": ["7157"], "symbol": ["TP53"],
+        ...     "ensembl_ids": ["ENSG00000141510"], "aliases": ["P53"]}))
+        >>> graph = KnowledgeGraph(norm.nodes("x"), make_edges([], "r", [], "x"))
+        >>> GeneNormalizer.from_kg(graph).resolve("ENSG00000141510.17").ids
+        ('NCBIGene:7157',)
+        """
+        nodes = kg.nodes
+        genes = nodes[(nodes["type"] == "gene") & nodes.index.str.fullmatch(r"NCBIGene:\d+") & nodes["name"].map(_named)]
+        xrefs = genes["xrefs"].map(_items)
+
+        def listed(prefix: str) -> list[str]:
+            return [";".join(x.removeprefix(prefix) for x in refs if x.startswith(prefix)) for refs in xrefs]
+
+        table = pd.DataFrame(
+            {
+                "entrez_id": genes.index.str.removeprefix("NCBIGene:"),
+                "symbol": genes["name"].astype(str).to_numpy(),
+                "ensembl_ids": listed("ENSEMBL:"),
+                "uniprot_ids": listed("UniProtKB:"),
+                "aliases": [";".join(s) for s in genes["synonyms"].map(_items)],
+            }
+        )
+        return cls(table, source=f"gene nodes of {kg!r}")
+
     def __len__(self) -> int:
         return len(self.genes)
 
@@ -349,6 +387,15 @@ class GeneNormalizer:
 def _prefixed(lists: pd.Series, prefix: str) -> pd.Series:
     """Prefix every item of ``;``-separated lists, vectorised (empty lists stay empty)."""
     return (prefix + lists.str.replace(";", ";" + prefix, regex=False)).where(lists != "", "")
+
+
+def _named(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _items(value: Any) -> list[str]:
+    """A list-valued node cell (list, array, or None/NaN) as a list of str."""
+    return [] if value is None or isinstance(value, float) else [str(v) for v in value]
 
 
 def _split(lists: pd.Series) -> list[list[str]]:

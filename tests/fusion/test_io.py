@@ -260,6 +260,14 @@ def test_label_alignment_errors(tiny: Path) -> None:
     assert err.value.row == 2
 
 
+def test_duplicate_sample_id_in_label_file(tiny: Path) -> None:
+    _edit_line(tiny / "labels.csv", 5, "p2,A")
+    with pytest.raises(DataFileError, match="duplicate sample id 'p2'") as err:
+        read_modalities({"mRNA": tiny / "mrna.csv"}, labels=tiny / "labels.csv")
+    e = err.value
+    assert e.path.endswith("labels.csv") and (e.row, e.sample) == (5, "p2")
+
+
 def test_unseen_test_class_via_split(tiny: Path) -> None:
     split = {"p1": "train", "p2": "train", "p3": "train", "p4": "test", "p5": "test"}
     _edit_line(tiny / "labels.csv", 6, "p5,C")

@@ -1,0 +1,277 @@
+"""``kgfusion data ...``: inspect a multimodal cohort and link its features to a knowledge graph."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from fusion._exceptions import FusionError
+from fusion.cohort import Cohort
+from fusion.io import read_anndata, read_breast_tcga, read_modalities, read_mogonet, read_mudata
+from fusion.link import link_cohort
+from kg._exceptions import KGError
+from kg.build import SHARED_FILES
+from kg.graph import KnowledgeGraph
+from kg.normalize import GeneNormalizer
+from kg.store import load_kg
+from kg.tables import read_mirna_targets
+
+__all__ = ["data_app", "read_cohort"]
+
+data_app = typer.Typer(
+    help="Inspect multimodal cohorts and link their features to a KG.", no_args_is_help=True
+)
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+_LABEL_STEMS = ("labels", "label")
+
+
+class InputFormat(str, Enum):
+    """How ``PATH`` is laid out."""
+
+    auto = "auto"
+    mogonet = "mogonet"
+    breast_tcga = "breast-tcga"
+    tables = "tables"
+    h5mu = "h5mu"
+    h5ad = "h5ad"
+
+
+class OutputFormat(str, Enum):
+    """How reports are printed."""
+
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+
+
+def _detect(path: Path) -> InputFormat:
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in (".h5mu", ".h5ad"):
+            return InputFormat(suffix[1:])
+        msg = f"{path}: cannot tell the format of a single {suffix or 'extensionless'} file; expected .h5mu, .h5ad or a folder."
+        raise FusionError(msg)
+    if not path.is_dir():
+        msg = f"{path}: no such file or folder."
+        raise FileNotFoundError(msg)
+    if (path / "1_tr.csv").exists():
+        return InputFormat.mogonet
+    if (path / "train_subtype.csv").exists() and (path / "train_mrna.csv").exists():
+        return InputFormat.breast_tcga
+    return InputFormat.tables
+
+
+def _table_files(path: Path) -> tuple[dict[str, Path], Path | None]:
+    """Modality tables (file stem = modality name) and the labels table of a folder."""
+    files = sorted(
+        p for p in path.iterdir() if p.is_file() and _stem_suffix(p)[1] in _TABLE_SUFFIXES
+    )
+    labels = [p for p in files if _stem_suffix(p)[0].lower() in _LABEL_STEMS]
+    sources = {_stem_suffix(p)[0]: p for p in files if p not in labels}
+    if not sources:
+        msg = f"{path}: no modality tables (*.csv, *.tsv, *.parquet, one per modality, named after it)."
+        raise FusionError(msg)
+    return sources, labels[0] if labels else None
+
+
+def _stem_suffix(path: Path) -> tuple[str, str]:
+    name = path.name
+    for compression in (".gz", ".bz2", ".xz", ".zip"):
+        name = name.removesuffix(compression)
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, f".{suffix.lower()}") if dot else (name, "")
+
+
+def read_cohort(
+    path: Path,
+    format_in: InputFormat = InputFormat.auto,
+    *,
+    sample_column: str = "sample",
+    label_column: str | None = None,
+) -> Cohort:
+    """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
+    tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
+
+    ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
+    an ``.h5mu`` / ``.h5ad`` file.
+    """
+    fmt = _detect(path) if format_in is InputFormat.auto else format_in
+    if fmt is InputFormat.mogonet:
+        return read_mogonet(path)
+    if fmt is InputFormat.breast_tcga:
+        return read_breast_tcga(path)
+    if fmt is InputFormat.h5mu:
+        return read_mudata(path, label_key=label_column)
+    if fmt is InputFormat.h5ad:
+        return read_anndata(path, _stem_suffix(path)[0], label_key=label_column)
+    sources, labels = _table_files(path)
+    return read_modalities(sources, labels, sample_column=sample_column, label_column=label_column)
+
+
+def _fail(error: BaseException) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+_ERRORS = (FusionError, KGError, OSError, ImportError, KeyError)
+
+
+def _read_or_fail(
+    path: Path, format_in: InputFormat, sample_column: str, label_column: str | None
+) -> Cohort:
+    try:
+        return read_cohort(path, format_in, sample_column=sample_column, label_column=label_column)
+    except _ERRORS as error:
+        raise _fail(error) from None
+
+
+PathArg = Annotated[
+    Path,
+    typer.Argument(
+        help="MOGONET folder, BRCA mixOmics folder, folder of per-modality tables, or .h5mu/.h5ad file."
+    ),
+]
+FormatIn = Annotated[
+    InputFormat, typer.Option("--format-in", help="Layout of PATH (auto: detect).")
+]
+FormatOut = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+SampleColumn = Annotated[str, typer.Option(help="tables: the sample-id column.")]
+LabelColumn = Annotated[
+    str | None, typer.Option(help="Label column of labels.csv (tables) or of obs (h5mu/h5ad).")
+]
+
+
+def _emit(frame: pd.DataFrame, fmt: OutputFormat, extra: dict[str, Any] | None = None) -> None:
+    """Print a report frame (list cells joined for table/tsv) and extra sections."""
+    if fmt is OutputFormat.json:
+        payload = {
+            "report": json.loads(frame.reset_index().to_json(orient="records")),
+            **(extra or {}),
+        }
+        typer.echo(json.dumps(payload, indent=1, default=str))
+        return
+    flat = frame.apply(
+        lambda col: col.map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
+    )
+    if fmt is OutputFormat.tsv:
+        typer.echo(flat.to_csv(sep="\t").rstrip("\n"))
+        return
+    typer.echo(flat.to_string())
+    for title, section in (extra or {}).items():
+        typer.echo(f"\n{title}:")
+        lines = section.items() if isinstance(section, dict) else [("", section)]
+        for key, value in lines:
+            typer.echo(f"  {key}: {value}" if key else f"  {value}")
+
+
+def _absent(cohort: Cohort) -> dict[str, str]:
+    """Per modality: how many samples lack it, with a few of their ids."""
+    out = {}
+    for name, ids in cohort.absent_samples().items():
+        examples = f" (e.g. {', '.join(map(str, ids[:3]))})" if len(ids) else ""
+        out[name] = f"{len(ids)} of {cohort.n_samples} samples lack it{examples}"
+    return out
+
+
+@data_app.command()
+def info(
+    path: PathArg,
+    format_in: FormatIn = InputFormat.auto,
+    format: FormatOut = OutputFormat.table,
+    sample_column: SampleColumn = "sample",
+    label_column: LabelColumn = None,
+) -> None:
+    """Modalities, samples, features, missingness, absent modalities and label balance.
+
+    Examples:
+
+      kgfusion data info ../shared/data/mogonet_rosmap
+
+      kgfusion data info ../shared/data/mixomics_breast_tcga --format json
+    """
+    cohort = _read_or_fail(path, format_in, sample_column, label_column)
+    extra: dict[str, Any] = {"absent modalities": _absent(cohort)}
+    if cohort.labels is not None:
+        extra["labels"] = {str(k): int(v) for k, v in cohort.label_counts().items()}
+    if cohort.split is not None:
+        extra["split"] = {str(k): int(v) for k, v in cohort.split.value_counts().items()}
+    if format is OutputFormat.table:
+        typer.echo(str(cohort).splitlines()[0])
+    else:
+        extra = {"samples": cohort.n_samples, **extra}
+    _emit(cohort.summary(), format, extra if format is not OutputFormat.tsv else None)
+
+
+def _mirna_targets(path: Path) -> KnowledgeGraph:
+    return load_kg(path) if path.is_dir() else read_mirna_targets(path)
+
+
+@data_app.command()
+def link(
+    path: PathArg,
+    kg: Annotated[
+        Path | None,
+        typer.Option("--kg", help="Saved graph folder; only its nodes count as linked."),
+    ] = None,
+    gene_info: Annotated[
+        Path | None,
+        typer.Option(help="gene_info table [default: DATA_DIR/go/gene_info_human.tsv.gz]."),
+    ] = None,
+    mirna_targets: Annotated[
+        Path | None, typer.Option(help="miRNA→target table (miRTarBase CSV) or saved graph folder.")
+    ] = None,
+    data_dir: Annotated[
+        Path,
+        typer.Option(envvar="KGFUSION_DATA", help="Shared data folder for the default gene table."),
+    ] = Path("../shared/data"),
+    links_out: Annotated[
+        Path | None, typer.Option(help="Also write every (feature, node) link to this TSV.")
+    ] = None,
+    format_in: FormatIn = InputFormat.auto,
+    format: FormatOut = OutputFormat.table,
+    sample_column: SampleColumn = "sample",
+    label_column: LabelColumn = None,
+) -> None:
+    """Link each modality's features to KG node ids and print the linking report.
+
+    Examples:
+
+      kgfusion data link ../shared/data/mogonet_rosmap
+
+      kgfusion data link ../shared/data/mixomics_breast_tcga --kg kgfusion-out/kg --format tsv
+
+      kgfusion data link ../shared/data/mogonet_rosmap --mirna-targets targets.csv --links-out links.tsv
+    """
+    cohort = _read_or_fail(path, format_in, sample_column, label_column)
+    try:
+        graph = load_kg(kg) if kg is not None else None
+        default_genes = Path(data_dir) / SHARED_FILES["gene_info"]
+        gene_file = (
+            gene_info
+            if gene_info is not None
+            else default_genes
+            if default_genes.exists()
+            else None
+        )
+        genes = GeneNormalizer.from_gene_info(gene_file) if gene_file is not None else None
+        targets = _mirna_targets(mirna_targets) if mirna_targets is not None else None
+        links = link_cohort(cohort, graph, genes=genes, mirna_targets=targets)
+    except _ERRORS as error:
+        raise _fail(error) from None
+    if links_out is not None:
+        links.links.to_csv(links_out, sep="\t", index=False)
+    sources = {
+        "gene table": str(gene_file)
+        if gene_file
+        else "gene nodes of --kg"
+        if graph is not None
+        else "none",
+        "kg": str(kg) if kg else "none (every resolved id counts)",
+    }
+    _emit(links.report, format, {"sources": sources} if format is OutputFormat.table else None)
