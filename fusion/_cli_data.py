@@ -12,7 +12,7 @@ import typer
 
 from fusion._exceptions import FusionError
 from fusion.cohort import Cohort
-from fusion.io import read_anndata, read_breast_tcga, read_modalities, read_mogonet, read_mudata
+from fusion.io import CohortFormat, read_cohort
 from fusion.link import link_cohort
 from kg._exceptions import KGError
 from kg.build import SHARED_FILES
@@ -21,25 +21,12 @@ from kg.normalize import GeneNormalizer
 from kg.store import load_kg
 from kg.tables import read_mirna_targets
 
-__all__ = ["data_app", "read_cohort"]
+__all__ = ["data_app"]
 
 data_app = typer.Typer(
     help="Inspect multimodal cohorts and link their features to a KG.", no_args_is_help=True
 )
 
-_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
-_LABEL_STEMS = ("labels", "label")
-
-
-class InputFormat(str, Enum):
-    """How ``PATH`` is laid out."""
-
-    auto = "auto"
-    mogonet = "mogonet"
-    breast_tcga = "breast-tcga"
-    tables = "tables"
-    h5mu = "h5mu"
-    h5ad = "h5ad"
 
 
 class OutputFormat(str, Enum):
@@ -48,70 +35,6 @@ class OutputFormat(str, Enum):
     table = "table"
     tsv = "tsv"
     json = "json"
-
-
-def _detect(path: Path) -> InputFormat:
-    if path.is_file():
-        suffix = path.suffix.lower()
-        if suffix in (".h5mu", ".h5ad"):
-            return InputFormat(suffix[1:])
-        msg = f"{path}: cannot tell the format of a single {suffix or 'extensionless'} file; expected .h5mu, .h5ad or a folder."
-        raise FusionError(msg)
-    if not path.is_dir():
-        msg = f"{path}: no such file or folder."
-        raise FileNotFoundError(msg)
-    if (path / "1_tr.csv").exists():
-        return InputFormat.mogonet
-    if (path / "train_subtype.csv").exists() and (path / "train_mrna.csv").exists():
-        return InputFormat.breast_tcga
-    return InputFormat.tables
-
-
-def _table_files(path: Path) -> tuple[dict[str, Path], Path | None]:
-    """Modality tables (file stem = modality name) and the labels table of a folder."""
-    files = sorted(
-        p for p in path.iterdir() if p.is_file() and _stem_suffix(p)[1] in _TABLE_SUFFIXES
-    )
-    labels = [p for p in files if _stem_suffix(p)[0].lower() in _LABEL_STEMS]
-    sources = {_stem_suffix(p)[0]: p for p in files if p not in labels}
-    if not sources:
-        msg = f"{path}: no modality tables (*.csv, *.tsv, *.parquet, one per modality, named after it)."
-        raise FusionError(msg)
-    return sources, labels[0] if labels else None
-
-
-def _stem_suffix(path: Path) -> tuple[str, str]:
-    name = path.name
-    for compression in (".gz", ".bz2", ".xz", ".zip"):
-        name = name.removesuffix(compression)
-    stem, dot, suffix = name.rpartition(".")
-    return (stem, f".{suffix.lower()}") if dot else (name, "")
-
-
-def read_cohort(
-    path: Path,
-    format_in: InputFormat = InputFormat.auto,
-    *,
-    sample_column: str = "sample",
-    label_column: str | None = None,
-) -> Cohort:
-    """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
-    tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
-
-    ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
-    an ``.h5mu`` / ``.h5ad`` file.
-    """
-    fmt = _detect(path) if format_in is InputFormat.auto else format_in
-    if fmt is InputFormat.mogonet:
-        return read_mogonet(path)
-    if fmt is InputFormat.breast_tcga:
-        return read_breast_tcga(path)
-    if fmt is InputFormat.h5mu:
-        return read_mudata(path, label_key=label_column)
-    if fmt is InputFormat.h5ad:
-        return read_anndata(path, _stem_suffix(path)[0], label_key=label_column)
-    sources, labels = _table_files(path)
-    return read_modalities(sources, labels, sample_column=sample_column, label_column=label_column)
 
 
 def _fail(error: BaseException) -> typer.Exit:
@@ -123,7 +46,7 @@ _ERRORS = (FusionError, KGError, OSError, ImportError, KeyError)
 
 
 def _read_or_fail(
-    path: Path, format_in: InputFormat, sample_column: str, label_column: str | None
+    path: Path, format_in: CohortFormat, sample_column: str, label_column: str | None
 ) -> Cohort:
     try:
         return read_cohort(path, format_in, sample_column=sample_column, label_column=label_column)
@@ -138,7 +61,7 @@ PathArg = Annotated[
     ),
 ]
 FormatIn = Annotated[
-    InputFormat, typer.Option("--format-in", help="Layout of PATH (auto: detect).")
+    CohortFormat, typer.Option("--format-in", help="Layout of PATH (auto: detect).")
 ]
 FormatOut = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 SampleColumn = Annotated[str, typer.Option(help="tables: the sample-id column.")]
@@ -182,7 +105,7 @@ def _absent(cohort: Cohort) -> dict[str, str]:
 @data_app.command()
 def info(
     path: PathArg,
-    format_in: FormatIn = InputFormat.auto,
+    format_in: FormatIn = CohortFormat.auto,
     format: FormatOut = OutputFormat.table,
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,
@@ -233,7 +156,7 @@ def link(
     links_out: Annotated[
         Path | None, typer.Option(help="Also write every (feature, node) link to this TSV.")
     ] = None,
-    format_in: FormatIn = InputFormat.auto,
+    format_in: FormatIn = CohortFormat.auto,
     format: FormatOut = OutputFormat.table,
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,

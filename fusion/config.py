@@ -6,7 +6,7 @@ Example ``run.yaml``::
       preset: shared              # embedded | shared, or `sources:` as in `kgfusion kg build --config`
       data_dir: ${KGFUSION_DATA}
     cohort:
-      format: mogonet             # mogonet | breast_tcga | modalities | h5mu
+      format: mogonet             # auto | mogonet | breast-tcga | tables | h5mu | h5ad | modalities
       path: ${KGFUSION_DATA}/mogonet_rosmap
     model:
       name: kgfusion
@@ -30,10 +30,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from fusion._anndata import read_mudata
 from fusion._exceptions import FusionError
 from fusion.cohort import Cohort
-from fusion.io import read_breast_tcga, read_modalities, read_mogonet
+from fusion.io import read_cohort, read_modalities
 from kg import KGConfig, KGError, Source, embedded_config, shared_sources
 
 __all__ = [
@@ -89,7 +88,7 @@ class KGSection(_Section):
 class CohortSection(_Section):
     """Which cohort and how to read it."""
 
-    format: Literal["mogonet", "breast_tcga", "modalities", "h5mu"]
+    format: Literal["auto", "mogonet", "breast-tcga", "tables", "h5mu", "h5ad", "modalities"] = "auto"
     path: Path | None = None
     modalities: dict[str, Path] | None = None
     labels: Path | None = None
@@ -99,17 +98,15 @@ class CohortSection(_Section):
 
     def read(self) -> Cohort:
         """Read the cohort this section names."""
-        if self.format == "mogonet":
-            return read_mogonet(self.path)
-        if self.format == "breast_tcga":
-            return read_breast_tcga(self.path)
-        if self.format == "h5mu":
-            return read_mudata(self.path, label_key=self.label_column)
-        return read_modalities(
-            {name: path for name, path in (self.modalities or {}).items()},
-            self.labels,
-            sample_column=self.sample_column,
-            label_column=self.label_column,
+        if self.format == "modalities":
+            return read_modalities(
+                dict(self.modalities or {}),
+                self.labels,
+                sample_column=self.sample_column,
+                label_column=self.label_column,
+            )
+        return read_cohort(
+            self.path, self.format, sample_column=self.sample_column, label_column=self.label_column
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Union
 
@@ -22,11 +23,19 @@ import numpy as np
 import pandas as pd
 
 from fusion._anndata import read_anndata, read_mudata
-from fusion._exceptions import DataFileError, LabelError, LabelFileError
+from fusion._exceptions import DataFileError, FusionError, LabelError, LabelFileError
 from fusion._parse import check_unique, guess_id_scheme, numeric_block, read_headerless, read_table
 from fusion.cohort import Cohort, Modality
 
-__all__ = ["read_mogonet", "read_modalities", "read_breast_tcga", "read_anndata", "read_mudata"]
+__all__ = [
+    "CohortFormat",
+    "read_cohort",
+    "read_mogonet",
+    "read_modalities",
+    "read_breast_tcga",
+    "read_anndata",
+    "read_mudata",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +133,8 @@ def read_mogonet(
 
     Examples
     --------
-    >>> from pathlib import Path
+    >>> from enum import Enum
+from pathlib import Path
     >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "mogonet_tiny"
     >>> c = read_mogonet(tiny)
     >>> [(m.name, m.id_scheme) for m in c.modalities.values()]
@@ -295,7 +305,8 @@ def read_modalities(
 
     Examples
     --------
-    >>> from pathlib import Path
+    >>> from enum import Enum
+from pathlib import Path
     >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "modalities_tiny"
     >>> c = read_modalities({"mRNA": tiny / "mrna.csv", "protein": tiny / "protein.tsv"},
     ...                     labels=tiny / "labels.csv")
@@ -383,3 +394,90 @@ def read_breast_tcga(path: PathLike) -> Cohort:
         label_column="subtype",
         split=split,
     )
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+_LABEL_STEMS = ("labels", "label")
+
+
+class CohortFormat(str, Enum):
+    """How a cohort on disk is laid out (see :func:`read_cohort`)."""
+
+    auto = "auto"
+    mogonet = "mogonet"
+    breast_tcga = "breast-tcga"
+    tables = "tables"
+    h5mu = "h5mu"
+    h5ad = "h5ad"
+
+
+
+
+def _detect(path: Path) -> CohortFormat:
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in (".h5mu", ".h5ad"):
+            return CohortFormat(suffix[1:])
+        msg = f"{path}: cannot tell the format of a single {suffix or 'extensionless'} file; expected .h5mu, .h5ad or a folder."
+        raise FusionError(msg)
+    if not path.is_dir():
+        msg = f"{path}: no such file or folder."
+        raise FileNotFoundError(msg)
+    if (path / "1_tr.csv").exists():
+        return CohortFormat.mogonet
+    if (path / "train_subtype.csv").exists() and (path / "train_mrna.csv").exists():
+        return CohortFormat.breast_tcga
+    return CohortFormat.tables
+
+
+def _table_files(path: Path) -> tuple[dict[str, Path], Path | None]:
+    """Modality tables (file stem = modality name) and the labels table of a folder."""
+    files = sorted(
+        p for p in path.iterdir() if p.is_file() and _stem_suffix(p)[1] in _TABLE_SUFFIXES
+    )
+    labels = [p for p in files if _stem_suffix(p)[0].lower() in _LABEL_STEMS]
+    sources = {_stem_suffix(p)[0]: p for p in files if p not in labels}
+    if not sources:
+        msg = f"{path}: no modality tables (*.csv, *.tsv, *.parquet, one per modality, named after it)."
+        raise FusionError(msg)
+    return sources, labels[0] if labels else None
+
+
+def _stem_suffix(path: Path) -> tuple[str, str]:
+    name = path.name
+    for compression in (".gz", ".bz2", ".xz", ".zip"):
+        name = name.removesuffix(compression)
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, f".{suffix.lower()}") if dot else (name, "")
+
+
+def read_cohort(
+    path: PathLike,
+    format: CohortFormat | str = CohortFormat.auto,
+    *,
+    sample_column: str = "sample",
+    label_column: str | None = None,
+) -> Cohort:
+    """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
+    tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
+
+    ``format="auto"`` detects the layout: ``1_tr.csv`` → MOGONET, ``train_subtype.csv`` and
+    ``train_mrna.csv`` → BRCA, a ``.h5mu``/``.h5ad`` suffix → MuData/AnnData, any other folder →
+    one table per modality named after it.
+
+    ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
+    an ``.h5mu`` / ``.h5ad`` file.
+    """
+    path = Path(path)
+    fmt = CohortFormat(format)
+    fmt = _detect(path) if fmt is CohortFormat.auto else fmt
+    if fmt is CohortFormat.mogonet:
+        return read_mogonet(path)
+    if fmt is CohortFormat.breast_tcga:
+        return read_breast_tcga(path)
+    if fmt is CohortFormat.h5mu:
+        return read_mudata(path, label_key=label_column)
+    if fmt is CohortFormat.h5ad:
+        return read_anndata(path, _stem_suffix(path)[0], label_key=label_column)
+    sources, labels = _table_files(path)
+    return read_modalities(sources, labels, sample_column=sample_column, label_column=label_column)
