@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from fusion import _cli_run
 from fusion._cli_data import data_app
+from fusion._cli_demo import demo
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -18,6 +20,9 @@ app = typer.Typer(
 )
 app.add_typer(kg_app, name="kg")
 app.add_typer(data_app, name="data")
+app.command("demo")(demo)
+for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
+    app.command()(_command)
 
 
 @app.callback()

@@ -1,0 +1,223 @@
+"""``kgfusion train | evaluate | predict``: run what a YAML configuration names, from the shell."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import networkx as nx
+import typer
+
+from fusion._exceptions import FusionError
+from fusion.config import RunConfig
+from fusion.io import CohortFormat, read_cohort
+from kg._exceptions import KGError
+
+__all__ = ["train", "evaluate", "predict", "explain"]
+
+_ERRORS = (FusionError, KGError, OSError, KeyError)
+
+ConfigArg = Annotated[Path, typer.Argument(help="Run configuration (YAML); see fusion.config.")]
+Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
+
+
+def _fail(error: BaseException) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _metrics_line(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{k}={v:.3f}" for k, v in metrics.items())
+
+
+def train(
+    config: ConfigArg,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Model folder (default: OUTPUT/model).")] = None,
+    progress: Progress = True,
+) -> None:
+    """Fit the configured model on the cohort's training part and save it.
+
+    With an official split (MOGONET, BRCA) the model is fitted on the training part and scored on
+    the test part; otherwise on every sample. Writes the model folder (weights, config, id maps,
+    the pruned KG) and ``test_metrics.json``.
+
+    Example:
+
+      kgfusion train examples/rosmap.yaml -o kgfusion-out/rosmap-model
+    """
+    from fusion.run import fit_from_config
+
+    try:
+        run = RunConfig.from_yaml(config)
+        result = fit_from_config(run, out=out, progress=progress)
+    except _ERRORS as error:
+        raise _fail(error) from None
+    typer.echo(f"saved model to {result.model_dir}")
+    if result.test_metrics:
+        typer.echo(f"test ({result.n_test} samples): {_metrics_line(result.test_metrics)}")
+
+
+def evaluate(
+    config: ConfigArg,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: OUTPUT).")] = None,
+    progress: Progress = True,
+) -> None:
+    """Evaluate the configured model and baselines under the configured protocol.
+
+    ``evaluation.protocol: official`` fits each estimator once per seed on the official training
+    part; ``cv`` runs repeated stratified K-fold over all samples. Every figure is out-of-sample.
+    Writes ``results.csv`` (one row per estimator × run) and ``summary.md`` (mean ± sd).
+
+    Example:
+
+      kgfusion evaluate examples/rosmap.yaml
+    """
+    from fusion.run import evaluate_from_config
+
+    try:
+        run = RunConfig.from_yaml(config)
+        summary, folder = evaluate_from_config(run, out=out, progress=progress)
+    except _ERRORS as error:
+        raise _fail(error) from None
+    typer.echo(summary.to_string())
+    typer.echo(f"wrote {folder / 'results.csv'} and {folder / 'summary.md'}")
+
+
+def predict(
+    model: Annotated[Path, typer.Argument(help="Model folder written by `kgfusion train`.")],
+    data: Annotated[Path, typer.Argument(help="Cohort: MOGONET / BRCA folder, tables folder, .h5mu/.h5ad.")],
+    format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
+    part: Annotated[str, typer.Option(help="all, or train/test of an official split.")] = "all",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV file (default: print).")] = None,
+) -> None:
+    """Predict classes and probabilities (or risks) for a cohort with a saved model.
+
+    Example:
+
+      kgfusion predict kgfusion-out/rosmap/model ../shared/data/mogonet_rosmap --part test -o pred.csv
+    """
+    from fusion.run import load_model, predictions
+
+    try:
+        estimator = load_model(model)
+        cohort = _part(read_cohort(data, format_in), part)
+        table = predictions(estimator, cohort)
+    except _ERRORS as error:
+        raise _fail(error) from None
+    if out is None:
+        typer.echo(table.to_string())
+    else:
+        table.to_csv(out)
+        typer.echo(f"wrote {len(table)} predictions to {out}")
+
+
+def _part(cohort: Any, part: str) -> Any:
+    if part == "all":
+        return cohort
+    if part not in ("train", "test"):
+        raise FusionError(f"--part must be all, train or test; got {part!r}")
+    train, test = cohort.train_test()
+    return train if part == "train" else test
+
+
+class ExplainFormat(str, Enum):
+    """Output formats of ``kgfusion explain``."""
+
+    table = "table"
+    json = "json"
+    graphml = "graphml"
+    ttl = "ttl"
+    png = "png"
+    html = "html"
+
+
+def explain(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")],
+    patient: Annotated[list[str], typer.Option("--patient", "-p", help="Sample id, repeatable.")],
+    top: Annotated[int, typer.Option("--top", "-k", help="Number of top nodes.")] = 20,
+    node_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Keep node types (gene, go_term, pathway...).")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")] = None,
+    method: Annotated[str, typer.Option(help="ig, ig_features or attention.")] = "ig",
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
+    format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html).")] = None,
+) -> None:
+    """Explain patients' predictions as subgraphs of the knowledge graph.
+
+    table/json print the top nodes (json adds the subgraph's nodes and edges); graphml, png and
+    html write the explanation subgraph; ttl writes RDF to query with SPARQL.
+
+    Examples:
+
+      kgfusion explain -m kgfusion-out/rosmap/model -d ../shared/data/mogonet_rosmap -p test_0 --top 20 --type go_term
+
+      kgfusion explain -m M -d D -p test_0 -p test_1 -f ttl -o explanations.ttl
+    """
+    from fusion.explain import explain as explain_patients
+    from fusion.run import load_model
+
+    try:
+        if format not in (ExplainFormat.table, ExplainFormat.json) and out is None:
+            raise FusionError(f"--format {format.value} writes a file: give --out")
+        if format in (ExplainFormat.graphml, ExplainFormat.png, ExplainFormat.html) and len(patient) != 1:
+            raise FusionError(f"--format {format.value} draws one patient; got {len(patient)}")
+        estimator = load_model(model)
+        cohort = read_cohort(data, format_in)
+        explanations = explain_patients(estimator, cohort, patient, method)
+        types = node_type or None
+        _emit_explanations(explanations, format, out, top, types, namespace)
+    except _ERRORS as error:
+        raise _fail(error) from None
+
+
+def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | None, k: int, types: Any, namespace: str | None) -> None:
+    from fusion.explain import plot_subgraph, write_html, write_turtle
+
+    if fmt is ExplainFormat.ttl:
+        write_turtle(explanations, out, k=k, subgraph_k=k)
+    elif fmt is ExplainFormat.png:
+        plot_subgraph(explanations[0], out, k=k, types=types)
+    elif fmt is ExplainFormat.html:
+        write_html(explanations[0], out, k=k, types=types)
+    elif fmt is ExplainFormat.graphml:
+        graph = explanations[0].subgraph(k, types, namespace)
+        nx.write_graphml(_graphml_safe(graph), out)
+    else:
+        tables = {e.patient: e.top(k, types, namespace) for e in explanations}
+        if fmt is ExplainFormat.table:
+            for patient, table in tables.items():
+                e = next(x for x in explanations if x.patient == patient)
+                typer.echo(f"patient {patient}: predicted {e.prediction} (p={e.probability:.3f}), method {e.method}")
+                typer.echo(table.to_string(index=False))
+        else:
+            payload = [
+                {
+                    "patient": e.patient,
+                    "prediction": e.prediction,
+                    "probability": e.probability,
+                    "top": tables[e.patient].to_dict(orient="records"),
+                    "subgraph": nx.node_link_data(_graphml_safe(e.subgraph(k, types, namespace)), edges="edges"),
+                }
+                for e in explanations
+            ]
+            typer.echo(json.dumps(payload, indent=1, default=str))
+        return
+    typer.echo(f"wrote {out}")
+
+
+def _graphml_safe(graph: Any) -> Any:
+    """A copy whose attributes are GraphML scalars (lists joined with ``|``, None dropped)."""
+    def clean(data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: "|".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v
+            for k, v in data.items()
+            if v is not None
+        }
+
+    safe = nx.MultiDiGraph(**clean(dict(graph.graph)))
+    safe.add_nodes_from((n, clean(d)) for n, d in graph.nodes(data=True))
+    safe.add_edges_from((u, v, key, clean(d)) for u, v, key, d in graph.edges(keys=True, data=True))
+    return safe

@@ -1,0 +1,178 @@
+"""Run what a :class:`~fusion.config.RunConfig` names: build the KG, read the cohort, fit, evaluate.
+
+The functions behind ``kgfusion train``, ``kgfusion evaluate`` and ``kgfusion predict``, usable
+from Python with the same behaviour.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fusion.cohort import Cohort
+from fusion.config import ConfigError, ModelSection, RunConfig
+from fusion.metrics import classification_metrics, survival_metrics
+from kg import KnowledgeGraph, build_kg, load_kg, save_kg
+
+__all__ = [
+    "ESTIMATORS",
+    "FitResult",
+    "make_estimator",
+    "build_run_kg",
+    "fit_from_config",
+    "evaluate_from_config",
+    "load_model",
+    "predictions",
+]
+
+#: Registry of estimators a configuration may name: name → ``"module:Class"``.
+ESTIMATORS: dict[str, str] = {
+    "kgfusion": "fusion.estimator:KGFusionClassifier",
+    "kgfusion_survival": "fusion.estimator:KGFusionSurvival",
+}
+
+#: Estimators that take the knowledge graph as their ``kg`` parameter.
+_TAKES_KG = {"kgfusion", "kgfusion_survival"}
+_MODEL_KG = "kg"
+
+
+def _resolve(name: str) -> type:
+    if name not in ESTIMATORS:
+        raise ConfigError(f"model.name: unknown estimator {name!r}; expected one of {sorted(ESTIMATORS)}")
+    module, _, attribute = ESTIMATORS[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def make_estimator(section: ModelSection | str, kg: KnowledgeGraph | None = None, **overrides: Any) -> Any:
+    """An unfitted estimator from a registry name and parameters.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name or parameter (naming it).
+    """
+    section = ModelSection(name=section) if isinstance(section, str) else section
+    cls = _resolve(section.name)
+    params = {**section.params, **overrides}
+    if section.name in _TAKES_KG:
+        params.setdefault("kg", kg)
+    valid = set(cls().get_params(deep=False))
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        raise ConfigError(f"model.params: unknown parameter(s) {unknown} for {section.name!r}; valid: {sorted(valid)}")
+    return cls(**params)
+
+
+def build_run_kg(config: RunConfig, progress: bool = True) -> KnowledgeGraph | None:
+    """The knowledge graph the run's model needs (``None`` when it takes none)."""
+    if config.model.name not in _TAKES_KG and not any(b in _TAKES_KG for b in config.evaluation.baselines):
+        return None
+    return build_kg(config.kg.kg_config(), progress=progress)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What :func:`fit_from_config` produced."""
+
+    estimator: Any
+    model_dir: Path
+    test_metrics: dict[str, float]
+    n_test: int
+
+
+def _scores(estimator: Any, cohort: Cohort) -> dict[str, float]:
+    if hasattr(estimator, "predict_proba"):
+        return classification_metrics(cohort.labels.to_numpy(), estimator.predict_proba(cohort), estimator.classes_)
+    survival = cohort.survival
+    return survival_metrics(survival["time"], survival["event"], estimator.predict(cohort))
+
+
+def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool = True) -> FitResult:
+    """Fit the configured model on the training part (all samples without an official split).
+
+    Saves the model to ``out`` (default ``config.output / "model"``) with the pruned KG it used
+    (for explanations) and, when there is a test part, ``test_metrics.json`` beside it.
+    """
+    kg = build_run_kg(config, progress)
+    cohort = config.cohort.read()
+    train, test = cohort.train_test() if cohort.split is not None else (cohort, None)
+    estimator = make_estimator(config.model, kg, **_progress_param(config.model, progress))
+    estimator.fit(train)
+    folder = Path(out) if out is not None else config.output / "model"
+    estimator.save(folder)
+    if kg is not None and hasattr(estimator, "graph_"):
+        save_kg(kg.subgraph(estimator.graph_.node_ids), folder / _MODEL_KG)
+    metrics = _scores(estimator, test) if test is not None else {}
+    (folder / "test_metrics.json").write_text(json.dumps({"n_test": 0 if test is None else test.n_samples, **metrics}, indent=1))
+    return FitResult(estimator, folder, metrics, 0 if test is None else test.n_samples)
+
+
+def _progress_param(section: ModelSection, progress: bool) -> dict[str, Any]:
+    return {"progress": progress} if section.name in _TAKES_KG and "progress" not in section.params else {}
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a model folder written by :func:`fit_from_config` (or an estimator's ``save``)."""
+    folder = Path(path)
+    config = folder / "config.json"
+    if not config.exists():
+        raise ConfigError(f"{folder}: not a model folder (no config.json)")
+    name = json.loads(config.read_text()).get("class")
+    classes = {target.partition(":")[2]: key for key, target in ESTIMATORS.items()}
+    if name not in classes:
+        raise ConfigError(f"{config}: unknown model class {name!r}")
+    estimator = _resolve(classes[name]).load(folder)
+    if (folder / _MODEL_KG).exists():
+        estimator.set_params(kg=load_kg(folder / _MODEL_KG))
+    return estimator
+
+
+def predictions(estimator: Any, cohort: Cohort) -> pd.DataFrame:
+    """Per-sample predictions: class and probabilities, or risk for survival models."""
+    if hasattr(estimator, "predict_proba"):
+        proba = estimator.predict_proba(cohort)
+        table = pd.DataFrame(proba, index=cohort.samples, columns=[f"p_{c}" for c in estimator.classes_])
+        table.insert(0, "predicted", estimator.classes_[np.argmax(proba, axis=1)])
+    else:
+        table = pd.DataFrame({"risk": estimator.predict(cohort)}, index=cohort.samples)
+    if cohort.labels is not None:
+        table.insert(0, "label", cohort.labels.to_numpy())
+    return table
+
+
+def evaluate_from_config(config: RunConfig, out: Path | None = None, progress: bool = True) -> tuple[pd.DataFrame, Path]:
+    """Evaluate the configured model and baselines; writes ``results.csv`` and ``summary.md``."""
+    from fusion.evaluate import evaluate, summarize
+
+    kg = build_run_kg(config, progress)
+    cohort = config.cohort.read()
+    names = [config.model.name, *config.evaluation.baselines]
+    estimators = {
+        name: make_estimator(config.model if name == config.model.name else ModelSection(name=name), kg)
+        for name in names
+    }
+    ev = config.evaluation
+    results = evaluate(
+        estimators,
+        cohort,
+        protocol=ev.protocol,
+        seeds=ev.seeds,
+        n_splits=ev.n_splits,
+        n_repeats=ev.n_repeats,
+    )
+    summary = summarize(results)
+    folder = Path(out) if out is not None else config.output
+    folder.mkdir(parents=True, exist_ok=True)
+    results.to_csv(folder / "results.csv", index=False)
+    (folder / "summary.md").write_text(summary.to_markdown() if _has_tabulate() else summary.to_string())
+    return summary, folder
+
+
+def _has_tabulate() -> bool:
+    return importlib.util.find_spec("tabulate") is not None
