@@ -45,7 +45,7 @@ def train(
 
     Example:
 
-      kgfusion train examples/rosmap.yaml -o kgfusion-out/rosmap-model
+      kgfusion train rosmap.yaml -o kgfusion-out/rosmap/model
     """
     from fusion.run import fit_from_config
 
@@ -72,7 +72,7 @@ def evaluate(
 
     Example:
 
-      kgfusion evaluate examples/rosmap.yaml
+      kgfusion evaluate rosmap.yaml
     """
     from fusion.run import evaluate_from_config
 

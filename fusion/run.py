@@ -31,22 +31,31 @@ __all__ = [
     "predictions",
 ]
 
-#: Registry of estimators a configuration may name: name → ``"module:Class"``.
-ESTIMATORS: dict[str, str] = {
-    "kgfusion": "fusion.estimator:KGFusionClassifier",
-    "kgfusion_survival": "fusion.estimator:KGFusionSurvival",
+#: Estimators a configuration may name: name → (``"module:Class"``, default parameters).
+ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
+    "kgfusion": ("fusion.estimator:KGFusionClassifier", {}),
+    "kgfusion_shuffled": ("fusion.estimator:KGFusionClassifier", {"shuffle_graph": True}),
+    "kgfusion_nograph": ("fusion.estimator:KGFusionClassifier", {"use_graph": False}),
+    "kgfusion_survival": ("fusion.estimator:KGFusionSurvival", {}),
+    "early_lr": ("fusion.baselines:EarlyFusionLogistic", {}),
+    "early_mlp": ("fusion.baselines:EarlyFusionMLP", {}),
+    "late_average": ("fusion.baselines:LateFusion", {"method": "average"}),
+    "late_stacking": ("fusion.baselines:LateFusion", {"method": "stacking"}),
+    "rf": ("fusion.baselines:RandomForestBaseline", {}),
 }
 
-#: Estimators that take the knowledge graph as their ``kg`` parameter.
-_TAKES_KG = {"kgfusion", "kgfusion_survival"}
 _MODEL_KG = "kg"
 
 
 def _resolve(name: str) -> type:
     if name not in ESTIMATORS:
         raise ConfigError(f"model.name: unknown estimator {name!r}; expected one of {sorted(ESTIMATORS)}")
-    module, _, attribute = ESTIMATORS[name].partition(":")
+    module, _, attribute = ESTIMATORS[name][0].partition(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+def _takes_kg(name: str) -> bool:
+    return name in ESTIMATORS and ESTIMATORS[name][0].startswith("fusion.estimator:")
 
 
 def make_estimator(section: ModelSection | str, kg: KnowledgeGraph | None = None, **overrides: Any) -> Any:
@@ -59,8 +68,8 @@ def make_estimator(section: ModelSection | str, kg: KnowledgeGraph | None = None
     """
     section = ModelSection(name=section) if isinstance(section, str) else section
     cls = _resolve(section.name)
-    params = {**section.params, **overrides}
-    if section.name in _TAKES_KG:
+    params = {**ESTIMATORS[section.name][1], **section.params, **overrides}
+    if _takes_kg(section.name):
         params.setdefault("kg", kg)
     valid = set(cls().get_params(deep=False))
     unknown = sorted(set(params) - valid)
@@ -71,7 +80,7 @@ def make_estimator(section: ModelSection | str, kg: KnowledgeGraph | None = None
 
 def build_run_kg(config: RunConfig, progress: bool = True) -> KnowledgeGraph | None:
     """The knowledge graph the run's model needs (``None`` when it takes none)."""
-    if config.model.name not in _TAKES_KG and not any(b in _TAKES_KG for b in config.evaluation.baselines):
+    if not any(_takes_kg(name) for name in (config.model.name, *config.evaluation.baselines)):
         return None
     return build_kg(config.kg.kg_config(), progress=progress)
 
@@ -114,7 +123,7 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
 
 
 def _progress_param(section: ModelSection, progress: bool) -> dict[str, Any]:
-    return {"progress": progress} if section.name in _TAKES_KG and "progress" not in section.params else {}
+    return {"progress": progress} if _takes_kg(section.name) and "progress" not in section.params else {}
 
 
 def load_model(path: str | Path) -> Any:
@@ -124,7 +133,7 @@ def load_model(path: str | Path) -> Any:
     if not config.exists():
         raise ConfigError(f"{folder}: not a model folder (no config.json)")
     name = json.loads(config.read_text()).get("class")
-    classes = {target.partition(":")[2]: key for key, target in ESTIMATORS.items()}
+    classes = {target.partition(":")[2]: key for key, (target, _) in reversed(ESTIMATORS.items())}
     if name not in classes:
         raise ConfigError(f"{config}: unknown model class {name!r}")
     estimator = _resolve(classes[name]).load(folder)
@@ -148,15 +157,16 @@ def predictions(estimator: Any, cohort: Cohort) -> pd.DataFrame:
 
 def evaluate_from_config(config: RunConfig, out: Path | None = None, progress: bool = True) -> tuple[pd.DataFrame, Path]:
     """Evaluate the configured model and baselines; writes ``results.csv`` and ``summary.md``."""
-    from fusion.evaluate import evaluate, summarize
+    from fusion.evaluate import evaluate, format_summary, summarize
 
     kg = build_run_kg(config, progress)
     cohort = config.cohort.read()
-    names = [config.model.name, *config.evaluation.baselines]
-    estimators = {
-        name: make_estimator(config.model if name == config.model.name else ModelSection(name=name), kg)
-        for name in names
-    }
+    estimators = {config.model.name: make_estimator(config.model, kg)}
+    for name in config.evaluation.baselines:
+        # a variant of the model's own class (e.g. the shuffled-KG ablation) shares its parameters
+        same = ESTIMATORS.get(name, ("",))[0] == ESTIMATORS[config.model.name][0]
+        section = ModelSection(name=name, params=config.model.params if same else {})
+        estimators[name] = make_estimator(section, kg)
     ev = config.evaluation
     results = evaluate(
         estimators,
@@ -165,14 +175,18 @@ def evaluate_from_config(config: RunConfig, out: Path | None = None, progress: b
         seeds=ev.seeds,
         n_splits=ev.n_splits,
         n_repeats=ev.n_repeats,
+        progress=progress,
     )
-    summary = summarize(results)
+    summary = format_summary(summarize(results))
     folder = Path(out) if out is not None else config.output
     folder.mkdir(parents=True, exist_ok=True)
     results.to_csv(folder / "results.csv", index=False)
-    (folder / "summary.md").write_text(summary.to_markdown() if _has_tabulate() else summary.to_string())
+    (folder / "summary.md").write_text(_markdown(summary))
     return summary, folder
 
 
-def _has_tabulate() -> bool:
-    return importlib.util.find_spec("tabulate") is not None
+def _markdown(table: pd.DataFrame) -> str:
+    frame = table.reset_index()
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
