@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,21 @@ def timed(function: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
         result = function()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished child processes so far.
+
+    Differences of this clock, next to wall times, show how much of a wall time was spent
+    computing (here or in worker processes) rather than waiting for a busy machine's cores.
+    """
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_average() -> float:
+    """One-minute load average (runnable processes); above the core count, timings are inflated."""
+    return os.getloadavg()[0]
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

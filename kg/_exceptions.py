@@ -47,9 +47,14 @@ class ParseError(KGError, ValueError):
     """
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
         self.path = None if path is None else str(path)
         self.line = line
         super().__init__(f"{_where(path, line)}{message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None]]:
+        # keep path and line when the error crosses a process boundary (parallel builds)
+        return type(self), (self.message, self.path, self.line)
 
 
 class UnknownFormatError(KGError, ValueError):

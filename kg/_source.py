@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["PathLike", "OnDangling", "provenance_of", "type_of_prefix", "open_text", "find_line"]
+import pandas as pd
+
+__all__ = [
+    "PathLike",
+    "OnDangling",
+    "provenance_of",
+    "type_of_prefix",
+    "types_of_prefix",
+    "open_text",
+    "read_lines",
+    "find_line",
+    "gc_paused",
+]
 
 PathLike = str | Path
 #: What a reader does with an edge whose target the source never declares.
@@ -40,6 +54,21 @@ def type_of_prefix(curie: str, default: str = "ontology_class") -> str:
     return _PREFIX_TYPES.get(prefix, default) if sep else default
 
 
+def types_of_prefix(curies: Iterable[str], default: str = "ontology_class") -> list[str]:
+    """:func:`type_of_prefix` of many CURIEs at once (vectorised over their prefixes).
+
+    Examples
+    --------
+    >>> types_of_prefix(["GO:1", "HP:2", "all", "NCBIGene:7157"])
+    ['go_term', 'phenotype', 'ontology_class', 'gene']
+    """
+    parts = pd.Series(list(curies), dtype=object).str.partition(":")
+    if parts.empty:
+        return []
+    types = parts[0].map(_PREFIX_TYPES).where(parts[1] == ":")
+    return types.fillna(default).tolist()
+
+
 def provenance_of(path: PathLike, release: str | None = None) -> str:
     """Provenance label: the file name, with ``@release`` when the source states one.
 
@@ -58,6 +87,38 @@ def open_text(path: PathLike, encoding: str = "utf-8") -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding)
     return open(path, encoding=encoding)
+
+
+def read_lines(path: PathLike, comment: str | None = None) -> pd.Series:
+    """Non-blank lines of a text file as a string Series indexed by 1-based line number.
+
+    Lets line-oriented formats (GAF, GMT) be split and validated with vectorised string
+    operations while errors still name the line. Lines starting with ``comment`` are skipped.
+    """
+    with open_text(path) as handle:
+        lines = pd.Series(handle.read().split("\n"), dtype=str)  # text mode: \r\n is already \n
+    lines.index += 1
+    keep = lines.str.strip() != ""
+    if comment is not None:
+        keep &= ~lines.str.startswith(comment)
+    return lines[keep]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while a parser allocates many small objects.
+
+    Parsing an ontology creates millions of dicts, lists and strings that form no reference
+    cycles (reference counting frees them); meanwhile the collector would repeatedly traverse
+    them all, costing ~20% of a GO parse. The previous state is restored on exit.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _lines(path: PathLike) -> Iterator[tuple[int, str]]:

@@ -12,15 +12,17 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
 from kg._exceptions import ParseError, UnknownFormatError
-from kg._source import PathLike, provenance_of
+from kg._source import PathLike, gc_paused, provenance_of
 from kg.graph import KnowledgeGraph, compose, make_edges
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
@@ -92,7 +94,8 @@ class Source:
                 msg = f"source {self.path} ({self.format}) names genes by symbol; give gene_info to resolve them"
                 raise ParseError(msg, self.path)
             options["genes"] = genes
-        return READERS[self.format](self.path, **options)
+        with gc_paused():  # also when run in a worker process
+            return READERS[self.format](self.path, **options)
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,19 @@ class KGConfig:
         """Read a YAML file ``{gene_info: PATH, sources: [{path, format, options}]}``.
 
         Relative paths are taken relative to the YAML file's folder; ``$VARS`` are expanded.
+
+        Raises
+        ------
+        ParseError
+            Invalid YAML (names the line), an unknown key, a missing file (names the key).
         """
         path = Path(path)
-        raw = yaml.safe_load(path.read_text()) or {}
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            msg = f"not valid YAML: {getattr(error, 'problem', None) or error}"
+            raise ParseError(msg, path, mark.line + 1 if mark is not None else None) from None
         return cls.from_dict(raw, base=path.parent, origin=str(path))
 
     @classmethod
@@ -183,8 +196,15 @@ def build_kg(
     *,
     cache_dir: PathLike | None | bool = None,
     progress: bool = True,
+    workers: int | None = None,
 ) -> KnowledgeGraph:
     """Read, merge and cache a knowledge graph.
+
+    Sources that need no gene normaliser are read in ``workers`` processes while this process
+    builds the normaliser and reads the sources that need it. Results are merged in the
+    config's order, so the graph is the same whichever worker finishes first. A cache hit
+    (same file contents, formats and options) loads the saved graph instead; a failed build
+    caches nothing.
 
     Parameters
     ----------
@@ -194,6 +214,9 @@ def build_kg(
         Cache folder (default: :func:`default_cache_dir`); ``False`` disables caching.
     progress : bool
         Show a progress bar over sources (default: ``True``).
+    workers : int, optional
+        Worker processes reading sources; ``1`` reads everything in this process (default: one
+        per CPU, at most one per source that needs no gene normaliser).
 
     Examples
     --------
@@ -203,6 +226,9 @@ def build_kg(
     """
     if not isinstance(config, KGConfig):
         config = KGConfig(tuple(config))
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        msg = f"The 'workers' parameter of build_kg must be a positive int or None. Got {workers!r} instead."
+        raise ValueError(msg)
     missing = [str(f) for s in config.sources for f in s.files() if not f.is_file()]
     if missing:
         raise FileNotFoundError(f"source file(s) not found: {missing}")
@@ -210,23 +236,48 @@ def build_kg(
     if cache is not None and cache.is_dir():
         logger.info("loading cached knowledge graph %s", cache)
         return load_kg(cache)
-    genes = GeneNormalizer.from_gene_info(config.gene_info) if config.gene_info else None
-    graphs = []
-    for source in tqdm(config.sources, desc="reading sources", unit="source", disable=not progress):
-        graphs.append(source.read(genes))
-    if genes is not None:
-        graphs.insert(0, _gene_nodes(genes, graphs, provenance_of(config.gene_info)))
-    kg = compose(graphs, metadata={"cache_key": cache and cache.name})
-    if cache is not None:
-        save_kg(kg, cache)
+    with gc_paused():  # the build allocates millions of small acyclic objects
+        kg = compose(_read_sources(config, workers, progress), metadata={"cache_key": cache and cache.name})
+        if cache is not None:
+            save_kg(kg, cache)
+            logger.info("cached knowledge graph %s", cache)
     return kg
 
 
-def _gene_nodes(genes: GeneNormalizer, graphs: Iterable[KnowledgeGraph], provenance: str) -> KnowledgeGraph:
+def _read_sources(config: KGConfig, workers: int | None, progress: bool) -> list[KnowledgeGraph]:
+    """Every source's graph in config order, preceded by the gene nodes they mention."""
+    sources = config.sources
+    pooled = [i for i, s in enumerate(sources) if s.format not in _NEEDS_GENES]
+    workers = min(len(pooled), os.cpu_count() or 1) if workers is None else workers
+    pool = ProcessPoolExecutor(workers) if workers > 1 and len(pooled) > 1 else None
+    bar = tqdm(total=len(sources), desc="reading sources", unit="source", disable=not progress)
+    try:
+        futures = {i: pool.submit(sources[i].read, None) for i in pooled} if pool else {}
+        genes = GeneNormalizer.from_gene_info(config.gene_info) if config.gene_info else None
+        gene_nodes = genes.nodes(provenance_of(config.gene_info)) if genes else None
+        graphs: dict[int, KnowledgeGraph] = {}
+        for i, source in enumerate(sources):
+            if i not in futures:
+                graphs[i] = source.read(genes)
+                bar.update()
+        for future in as_completed(futures.values()):
+            future.result()  # raises a worker's error here, as soon as it happens
+            bar.update()
+        graphs.update((i, future.result()) for i, future in futures.items())
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    ordered = [graphs[i] for i in range(len(sources))]
+    if gene_nodes is not None:
+        ordered.insert(0, _mentioned_genes(gene_nodes, ordered, provenance_of(config.gene_info)))
+    return ordered
+
+
+def _mentioned_genes(gene_nodes: pd.DataFrame, graphs: Iterable[KnowledgeGraph], provenance: str) -> KnowledgeGraph:
     """Official names, aliases and cross-references of the genes the sources mention."""
-    nodes = genes.nodes(provenance)
-    mentioned = set().union(*(g.nodes.index[g.nodes["type"] == "gene"] for g in graphs))
-    nodes = nodes[nodes.index.isin(mentioned)]
+    mentioned = pd.Index([], dtype=object).append([g.nodes.index[g.nodes["type"].to_numpy() == "gene"] for g in graphs])
+    nodes = gene_nodes[gene_nodes.index.isin(mentioned)]
     return KnowledgeGraph(nodes, make_edges([], "is_a", [], provenance), validate=False)
 
 
@@ -260,5 +311,5 @@ def shared_sources(data_dir: PathLike, *, mirna: bool = False) -> KGConfig:
         Source(d / SHARED_FILES["reactome_gmt"], "gmt"),
     ]
     if mirna:
-        sources.append(Source(d / SHARED_FILES["mirtarbase"], "mirna_targets"))
+        sources.append(Source(d / SHARED_FILES["mirtarbase"], "mirna_targets", {"on_unknown": "drop"}))
     return KGConfig(tuple(sources), d / SHARED_FILES["gene_info"])

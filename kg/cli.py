@@ -52,6 +52,7 @@ def build(
     cache: Annotated[bool, typer.Option(help="Reuse/save a cached build keyed by the inputs' content.")] = True,
     cache_dir: Annotated[Optional[Path], typer.Option(envvar="KGFUSION_CACHE", help="Cache folder.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes reading sources (default: one per CPU).")] = None,
 ) -> None:
     """Build one merged knowledge graph and save it.
 
@@ -72,7 +73,8 @@ def build(
             cfg = shared_sources(data_dir)
         else:
             cfg = embedded_config()
-        kg = build_kg(cfg, cache_dir=(cache_dir or default_cache_dir()) if cache else False, progress=progress)
+        cache_folder = (cache_dir or default_cache_dir()) if cache else False
+        kg = build_kg(cfg, cache_dir=cache_folder, progress=progress, workers=workers)
         save_kg(kg, out)
     except (KGError, FileNotFoundError) as error:
         raise _fail(error) from None

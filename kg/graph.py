@@ -199,15 +199,55 @@ class KnowledgeGraph:
         for column in NODE_COLUMNS:
             if column not in nodes.columns:
                 nodes[column] = False if column == "obsolete" else None
-        nodes.index.name = "id"
+            elif column != "obsolete":
+                nodes[column] = _objects(nodes[column])
+        # object dtype and None for missing values throughout (pandas 3 infers its str dtype
+        # and NaN from concatenations), so that tables built, merged, sent or loaded agree
+        nodes.index = nodes.index.astype(object).rename("id")
         edges = edges.reset_index(drop=True)
         if "provenance" not in edges.columns:
             edges["provenance"] = None
         self._nodes = nodes
-        self._edges = edges[list(EDGE_COLUMNS)]
+        self._edges = edges[list(EDGE_COLUMNS)].apply(_objects)
+        self._edge_rows: tuple[np.ndarray, np.ndarray] | None = None
         self.metadata: dict[str, Any] = dict(metadata or {})
         if validate:
             self.validate()
+
+    @classmethod
+    def from_rows(
+        cls,
+        nodes: pd.DataFrame,
+        source: np.ndarray,
+        relation: Iterable[str],
+        target: np.ndarray,
+        provenance: Iterable[str | None] | str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> KnowledgeGraph:
+        """Build from edges whose ends are given as row numbers of ``nodes`` (as saved graphs
+        store them); :attr:`edge_rows` is then known without looking ids up.
+
+        Raises
+        ------
+        DanglingReferenceError
+            If a row number is outside ``nodes``.
+
+        Examples
+        --------
+        >>> nodes = make_nodes(["GO:1", "GO:2"], "go_term", "mini")
+        >>> KnowledgeGraph.from_rows(nodes, np.array([1]), ["is_a"], np.array([0])).edges.iloc[0].tolist()
+        ['GO:2', 'is_a', 'GO:1', None]
+        """
+        source, target = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
+        for end, rows in (("source", source), ("target", target)):
+            if len(rows) and (rows.min() < 0 or rows.max() >= len(nodes)):
+                msg = f"edge {end} row numbers must lie in [0, {len(nodes)}); got {rows.min()}..{rows.max()}"
+                raise DanglingReferenceError(msg)
+        ids = nodes.index.to_numpy(dtype=object)
+        columns = {"source": ids[source], "relation": relation, "target": ids[target], "provenance": provenance}
+        kg = cls(nodes, pd.DataFrame(columns, index=pd.RangeIndex(len(source)), dtype=object), metadata, validate=False)
+        kg._edge_rows = (source, target)
+        return kg
 
     # ------------------------------------------------------------------ tables
     @property
@@ -304,13 +344,20 @@ class KnowledgeGraph:
         self.check_types(types)
         return self._nodes.index[self._nodes["type"].isin(types)]
 
+    @property
+    def edge_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers in :attr:`nodes` of every edge's source and target (``-1`` for an id that
+        is not a node), looked up once and then reused (export, saving, statistics)."""
+        if self._edge_rows is None:
+            index = self._nodes.index
+            self._edge_rows = (index.get_indexer(self._edges["source"]), index.get_indexer(self._edges["target"]))
+        return self._edge_rows
+
     def edge_types(self) -> pd.DataFrame:
         """Edges with the endpoint types added: ``source, relation, target, src_type, dst_type``."""
-        types = self._nodes["type"]
-        return self._edges.assign(
-            src_type=self._edges["source"].map(types).to_numpy(),
-            dst_type=self._edges["target"].map(types).to_numpy(),
-        )
+        types = np.append(self._nodes["type"].to_numpy(dtype=object), None)  # row -1 → None
+        src, dst = self.edge_rows
+        return self._edges.assign(src_type=types[src], dst_type=types[dst])
 
     def info(self) -> KGInfo:
         """Counts of nodes per type, edges per relation and per ``(src, rel, dst)`` type."""
@@ -382,13 +429,12 @@ class KnowledgeGraph:
         from scipy.sparse.csgraph import breadth_first_order
 
         seeds = self.check_nodes(seeds)
-        e = self._edges
-        if relations is not None:
-            e = e[e["relation"].isin(list(relations))]
         index = self._nodes.index
         n = len(index)
-        src = index.get_indexer(e["source"])
-        dst = index.get_indexer(e["target"])
+        src, dst = self.edge_rows
+        if relations is not None:
+            followed = self._edges["relation"].isin(list(relations)).to_numpy()
+            src, dst = src[followed], dst[followed]
         root = np.full(len(seeds), n)  # one virtual root pointing at every seed
         rows = np.concatenate([src, root])
         cols = np.concatenate([dst, index.get_indexer(seeds)])
@@ -404,12 +450,51 @@ class KnowledgeGraph:
         """
         return self.subgraph(self.reachable(seeds, relations))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled (e.g. sent back by a build worker process) with the edge columns and the
+        # repetitive node columns as categoricals: each distinct string is pickled once
+        edges = {c: _encode(self._edges[c]) for c in EDGE_COLUMNS}
+        nodes = {c: _encode(self._nodes[c]) for c in _REPETITIVE_NODE_COLUMNS}
+        rest = self._nodes.drop(columns=list(_REPETITIVE_NODE_COLUMNS))
+        return _unpickle, (rest, nodes, edges, self.metadata)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(nodes={self.number_of_nodes()}, "
             f"edges={self.number_of_edges()}, node_types={self.node_types}, "
             f"relations={self.relations})"
         )
+
+
+def _objects(column: pd.Series) -> pd.Series:
+    """``column`` as object dtype with ``None`` (not NaN) for missing values."""
+    column = column.astype(object)
+    return column.where(column.notna(), None) if column.hasnans else column
+
+
+def decode(codes: np.ndarray, uniques: np.ndarray | pd.Index) -> np.ndarray:
+    """Object array of factorized values (``None`` for code -1); rows share the unique strings."""
+    return np.append(np.asarray(uniques, dtype=object), None)[codes]
+
+
+def _encode(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    return codes.astype(np.int32), uniques
+
+
+#: Node columns with few distinct values, pickled factorized.
+_REPETITIVE_NODE_COLUMNS = ("type", "namespace", "provenance")
+
+
+def _unpickle(
+    rest: pd.DataFrame,
+    nodes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    edges: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    metadata: dict[str, Any],
+) -> KnowledgeGraph:
+    rest = rest.assign(**{c: decode(*nodes[c]) for c in _REPETITIVE_NODE_COLUMNS})[list(NODE_COLUMNS)]
+    edges_frame = pd.DataFrame({c: decode(*edges[c]) for c in EDGE_COLUMNS}, dtype=object)
+    return KnowledgeGraph(rest, edges_frame, metadata, validate=False)
 
 
 def _present(value: Any) -> bool:

@@ -122,17 +122,42 @@ def to_hetero_data(kg: KnowledgeGraph, *, reverse: bool = True, index: NodeIndex
     for node_type in index.node_types:
         data[node_type].num_nodes = len(index.ids[node_type])
         data[node_type].node_id = index.ids[node_type].tolist()
-    typed = kg.edge_types()
-    local = pd.Series(np.zeros(kg.number_of_nodes(), dtype=np.int64), index=kg.nodes.index)
-    for node_type, ids in index.ids.items():
-        local[ids] = np.arange(len(ids))
-    src = local.reindex(typed["source"]).to_numpy()
-    dst = local.reindex(typed["target"]).to_numpy()
-    groups = typed.groupby(["src_type", "relation", "dst_type"], sort=True).indices
-    for (src_type, relation, dst_type), rows in groups.items():
+    type_code, local = _node_codes(kg, index)
+    ends = []
+    for end, rows in zip(("source", "target"), kg.edge_rows):
+        unindexed = (rows < 0) | (type_code[rows] < 0)
+        if unindexed.any():
+            missing = kg.edges[end][unindexed].head(5).tolist()
+            msg = f"{int(unindexed.sum())} edge {end}(s) are not in the node index, e.g. {missing}"
+            raise UnknownNodeError(msg)
+        ends.append((type_code[rows], local[rows]))
+    (src_type, src), (dst_type, dst) = ends
+    relation, relations = pd.factorize(kg.edges["relation"].to_numpy(dtype=object))
+    types, n_rel, n_type = index.node_types, len(relations), len(index.node_types)
+    # one integer key per (src type, relation, dst type); each group keeps the edges' order
+    keys, group = np.unique((src_type * n_rel + relation) * n_type + dst_type, return_inverse=True)
+    triples = [(types[k // (n_rel * n_type)], relations[k // n_type % n_rel], types[k % n_type]) for k in keys.tolist()]
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(keys) + 1))
+    for g in sorted(range(len(keys)), key=triples.__getitem__):
+        rows = order[bounds[g] : bounds[g + 1]]
         edge_index = torch.from_numpy(np.stack([src[rows], dst[rows]]))
-        data[src_type, relation, dst_type].edge_index = edge_index
+        head, rel, tail = triples[g]
+        data[head, rel, tail].edge_index = edge_index
         if reverse:
-            data[dst_type, REVERSE_PREFIX + relation, src_type].edge_index = edge_index.flip(0)
+            data[tail, REVERSE_PREFIX + rel, head].edge_index = edge_index.flip(0)
     data.node_index = index
     return data
+
+
+def _node_codes(kg: KnowledgeGraph, index: NodeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``kg.nodes``: its type's position in ``index.node_types`` and its index within
+    that type (both ``-1`` for a node the index lacks)."""
+    type_code = np.full(kg.number_of_nodes(), -1, dtype=np.int64)
+    local = np.full(kg.number_of_nodes(), -1, dtype=np.int64)
+    for code, node_type in enumerate(index.node_types):
+        rows = kg.nodes.index.get_indexer(index.ids[node_type])
+        present = rows >= 0  # a saved index may list ids this graph lacks
+        type_code[rows[present]] = code
+        local[rows[present]] = np.flatnonzero(present)
+    return type_code, local

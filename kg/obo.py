@@ -16,8 +16,21 @@ import numpy as np
 import pandas as pd
 from obonet.read import get_sections
 
-from kg._exceptions import ConflictingDefinitionError, CycleError, DanglingReferenceError, ParseError
-from kg._source import OnDangling, PathLike, find_line, open_text, provenance_of, type_of_prefix
+from kg._exceptions import (
+    ConflictingDefinitionError,
+    CycleError,
+    DanglingReferenceError,
+    ParseError,
+)
+from kg._source import (
+    OnDangling,
+    PathLike,
+    find_line,
+    gc_paused,
+    open_text,
+    provenance_of,
+    types_of_prefix,
+)
 from kg.graph import KnowledgeGraph, make_edges, make_nodes
 
 __all__ = ["read_obo", "find_cycle"]
@@ -25,6 +38,12 @@ __all__ = ["read_obo", "find_cycle"]
 logger = logging.getLogger(__name__)
 
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"')
+#: Tags whose values the graph does not keep: their lines are dropped before obonet parses a
+#: stanza (a line starting ``tag:`` is always a well-formed tag line, so no error is hidden).
+_UNUSED_TAGS = tuple(
+    f"{tag}:"
+    for tag in ("def", "comment", "property_value", "creation_date", "created_by", "subset", "replaced_by", "consider")
+)
 
 
 def read_obo(
@@ -77,14 +96,34 @@ def read_obo(
     >>> sorted(kg.relations)
     ['is_a', 'part_of']
     """
-    typedefs, terms, _, header = _sections(path)
-    provenance = provenance or provenance_of(path, header.get("data-version"))
+    with gc_paused():
+        typedefs, terms, _, header = _sections(path)
+        provenance = provenance or provenance_of(path, header.get("data-version"))
+        records = _term_records(path, terms, include_obsolete)
+        nodes, edges = _tables(records, header, node_type, provenance)
+    nodes, edges = _resolve_dangling(path, nodes, edges, on_dangling, provenance)
+    for relation in acyclic:
+        cycle = find_cycle(edges[edges["relation"] == relation])
+        if cycle:
+            line = find_line(path, rf"^id:\s*{re.escape(cycle[0])}\s*$")
+            msg = f"{relation} cycle: {' -> '.join(cycle + [cycle[0]])}; an ontology's {relation} must be acyclic"
+            raise CycleError(msg, path, line)
+    metadata = {
+        "sources": [{"path": str(path), "format": "obo", "provenance": provenance}],
+        "typedefs": sorted(t["id"] for t in typedefs if "id" in t),
+    }
+    return KnowledgeGraph(nodes, edges, metadata, validate=False)
+
+
+def _tables(
+    records: dict[str, dict], header: dict[str, Any], node_type: str, provenance: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of the term records."""
     default_namespace = header.get("default-namespace")
     if isinstance(default_namespace, list):
         default_namespace = default_namespace[0]
-    records = _term_records(path, terms, include_obsolete)
     ids = list(records)
-    types = [type_of_prefix(i) if node_type == "auto" else node_type for i in ids]
+    types = types_of_prefix(ids) if node_type == "auto" else node_type
     nodes = make_nodes(
         ids,
         types,
@@ -103,25 +142,14 @@ def read_obo(
     ]
     edges = make_edges(*zip(*triples), provenance) if triples else make_edges([], "is_a", [], provenance)
     edges = edges.drop_duplicates(subset=["source", "relation", "target"], ignore_index=True)
-    nodes, edges = _resolve_dangling(path, nodes, edges, on_dangling, provenance)
-    for relation in acyclic:
-        cycle = find_cycle(edges[edges["relation"] == relation])
-        if cycle:
-            line = find_line(path, rf"^id:\s*{re.escape(cycle[0])}\s*$")
-            msg = f"{relation} cycle: {' -> '.join(cycle + [cycle[0]])}; an ontology's {relation} must be acyclic"
-            raise CycleError(msg, path, line)
-    metadata = {
-        "sources": [{"path": str(path), "format": "obo", "provenance": provenance}],
-        "typedefs": sorted(t["id"] for t in typedefs if "id" in t),
-    }
-    return KnowledgeGraph(nodes, edges, metadata, validate=False)
+    return nodes, edges
 
 
 def _sections(path: PathLike) -> tuple[list, list, list, dict[str, Any]]:
     """obonet's stanza parser, with its ValueError turned into a :class:`ParseError` with a line."""
     with open_text(path) as handle:
         try:
-            return get_sections(handle)
+            return get_sections(line for line in handle if not line.startswith(_UNUSED_TAGS))
         except ValueError as error:
             bad = str(error).split("\n", 1)[-1].rstrip("\n")
             line = find_line(path, rf"^{re.escape(bad)}$") if bad else None

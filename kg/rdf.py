@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
-from kg._exceptions import DanglingReferenceError
+from kg._exceptions import ConflictingDefinitionError, DanglingReferenceError
 from kg._rdf_io import (
     KGF,
     KGF_ID,
@@ -43,7 +43,7 @@ from kg._rdf_io import (
     parse_rdf,
     turtle_term,
 )
-from kg._source import OnDangling, PathLike, find_line, provenance_of, type_of_prefix
+from kg._source import OnDangling, PathLike, find_line, provenance_of, types_of_prefix
 from kg.graph import KnowledgeGraph, make_edges, make_nodes
 
 __all__ = [
@@ -96,6 +96,17 @@ def _label(graph: Graph, subject: Any) -> str | None:
     return str(labels[0]) if labels else None
 
 
+def _class_name(path: PathLike, graph: Graph, cls: URIRef, curie: str) -> str | None:
+    """The label of a class; two different untagged/English labels raise ConflictingDefinitionError."""
+    labels = {str(o) for o in graph.objects(cls, RDFS.label) if isinstance(o, Literal) and o.language in (None, "en")}
+    if len(labels) > 1:
+        local = re.split(r"[/#]", str(cls))[-1]
+        line = find_line(path, rf"{re.escape(local)}(?![\w.-])")
+        msg = f"class {curie} has conflicting labels {sorted(labels)}; a class needs one name"
+        raise ConflictingDefinitionError(msg, path, line)
+    return _label(graph, cls)
+
+
 def _relation_name(graph: Graph, prop: URIRef) -> str:
     local = re.split(r"[/#]", str(prop))[-1]
     if local in RELATION_NAMES:
@@ -135,7 +146,7 @@ def read_rdf(
     path: PathLike,
     format: str | None = None,
     *,
-    node_type: str = "ontology_class",
+    node_type: str = "auto",
     include_obsolete: bool = False,
     on_dangling: OnDangling = "raise",
     provenance: str | None = None,
@@ -150,7 +161,8 @@ def read_rdf(
         rdflib format, inferred from the suffix by default.
     node_type : str
         Type of every node, or ``"auto"`` to infer it from the id prefix (``GO`` → ``go_term``,
-        ``HP`` → ``phenotype``, ``DOID`` → ``disease``) (default: ``"ontology_class"``).
+        ``HP`` → ``phenotype``, ``DOID`` → ``disease``, other ids ``ontology_class``), as in
+        :func:`kg.obo.read_obo` (default: ``"auto"``).
     include_obsolete : bool
         Keep classes marked ``owl:deprecated true`` as nodes with ``obsolete=True``; by default
         they and their edges are left out, as in :func:`kg.obo.read_obo` (default: ``False``).
@@ -163,10 +175,12 @@ def read_rdf(
     Raises
     ------
     UnknownFormatError, UnsafeRDFError, ParseError, DanglingReferenceError
+    ConflictingDefinitionError
+        A class with two different untagged or English ``rdfs:label`` values.
 
     Examples
     --------
-    >>> kg = read_rdf("tests/data/mini.owl", node_type="auto")
+    >>> kg = read_rdf("tests/data/mini.owl")
     >>> kg.nodes.loc["GO:0022414", ["name", "type"]].tolist()
     ['reproductive process', 'go_term']
     >>> kg.edges.loc[kg.edges["relation"] == "part_of", ["source", "target"]].values.tolist()
@@ -188,12 +202,12 @@ def read_rdf(
     }
     classes = sorted(declared if include_obsolete else declared - obsolete)
     ids = {c: iri_to_curie(str(c)) for c in declared}
-    types = [type_of_prefix(ids[c]) if node_type == "auto" else node_type for c in classes]
+    types = types_of_prefix([ids[c] for c in classes]) if node_type == "auto" else node_type
     nodes = make_nodes(
         [ids[c] for c in classes],
         types,
         provenance,
-        name=[_label(graph, c) for c in classes],
+        name=[_class_name(path, graph, c, ids[c]) for c in classes],
         namespace=[next(iter(_text(graph, c, OBO_IN_OWL.hasOBONamespace)), None) for c in classes],
         obsolete=[c in obsolete for c in classes],
         synonyms=[[s for p in _SYNONYMS for s in _text(graph, c, OBO_IN_OWL[p])] for c in classes],
@@ -309,7 +323,7 @@ def read_turtle(
     Examples
     --------
     >>> import tempfile, os
-    >>> kg = read_rdf("tests/data/mini.owl", node_type="auto")
+    >>> kg = read_rdf("tests/data/mini.owl")
     >>> back = read_turtle(write_turtle(kg, os.path.join(tempfile.mkdtemp(), "mini.ttl")))
     >>> back.nodes.loc["GO:0000003", ["type", "name"]].tolist(), len(back.edges)
     (['go_term', 'reproduction'], 3)

@@ -12,12 +12,13 @@ import csv
 import logging
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
-from kg._exceptions import ParseError
-from kg._source import OnDangling, PathLike, open_text, provenance_of, type_of_prefix
+from kg._exceptions import ConflictingDefinitionError, ParseError
+from kg._source import OnDangling, PathLike, provenance_of, read_lines, types_of_prefix
 from kg.graph import KnowledgeGraph, make_edges, make_nodes
-from kg.normalize import mirna_id
+from kg.normalize import MAPPED_STATUSES, mirna_id
 
 if TYPE_CHECKING:
     from kg.normalize import GeneNormalizer
@@ -48,24 +49,22 @@ GO_ASPECT_RELATIONS = {
     "Component": "located_in",
 }
 OnUnknown = Literal["raise", "drop"]
-
-
-def _gene_ids(entrez: pd.Series) -> pd.Series:
-    return "NCBIGene:" + entrez.astype("int64").astype(str)
+# separators of the miRNAs of one combined entry (as in :func:`kg.normalize.mirna_stems`)
+_MIRNA_SEPARATORS = r"\s*[_,;/]\s*"
 
 
 def _annotation_graph(
     frame: pd.DataFrame, source_type: str, target_type: str, provenance: str, fmt: str, path: PathLike
 ) -> KnowledgeGraph:
     """Graph of an annotation table with columns ``source, relation, target[, source_name, target_name]``."""
-    frame = frame.drop_duplicates(subset=["source", "relation", "target"], ignore_index=True)
+    frame = frame.drop_duplicates(subset=["source", "relation", "target"])
     ends = []
     for end, node_type in (("source", source_type), ("target", target_type)):
         names = f"{end}_name"
         first = frame.drop_duplicates(end)
         ends.append(
             make_nodes(
-                first[end], node_type, provenance, name=first[names] if names in first else None
+                first[end], node_type, provenance, name=first.get(names)
             )
         )
     edges = make_edges(frame["source"], frame["relation"], frame["target"], provenance)
@@ -88,26 +87,23 @@ def read_gene2go(path: PathLike, *, provenance: str | None = None) -> KnowledgeG
     >>> sorted(kg.relations)
     ['enables', 'involved_in']
     """
-    table = pd.read_csv(path, sep="\t", dtype=str)
-    table.columns = [c.lstrip("#") for c in table.columns]
+    table = _read_table(path, sep="\t")
     aliases = {"GeneID": "entrez_id", "GO_ID": "go_id", "Category": "namespace", "Qualifier": "qualifier"}
     table = table.rename(columns=aliases)
-    missing = {"entrez_id", "go_id", "namespace"} - set(table.columns)
-    if missing:
-        msg = f"gene2go table lacks columns {sorted(missing)}; found {list(table.columns)}"
-        raise ParseError(msg, path, 1)
+    _require_columns(path, table, ["entrez_id", "go_id", "namespace"], "gene2go table")
     if "qualifier" in table:
         table = table[~table["qualifier"].fillna("").str.startswith("NOT")]
     relation = table["namespace"].map(GO_ASPECT_RELATIONS)
-    _check_values(path, table, relation.isna(), "namespace", "a GO aspect", offset=2)
+    _check_values(path, table, relation.isna(), "namespace", "a GO aspect")
     frame = pd.DataFrame(
         {
-            "source": _gene_ids(_numeric(path, table, "entrez_id", offset=2)),
+            "source": _entrez_curies(path, table, "entrez_id"),
             "relation": relation,
             "target": table["go_id"],
             "source_name": table.get("symbol"),
         }
     )
+    _check_names(path, frame["source"], frame["source_name"])
     return _annotation_graph(frame, "gene", "go_term", provenance or provenance_of(path), "gene2go", path)
 
 
@@ -129,28 +125,25 @@ def read_gaf(
     ParseError
         A data line without exactly 17 tab-separated columns (names the line).
     """
-    rows = []
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.startswith("!") or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) not in (_GAF_COLUMNS, _GAF_COLUMNS - 2):  # GAF 1.0 had 15
-                msg = f"GAF line has {len(fields)} tab-separated columns; GAF 2.x has {_GAF_COLUMNS}"
-                raise ParseError(msg, path, number)
-            rows.append(fields[:9])
-    table = pd.DataFrame(rows, columns=["db", "db_id", "symbol", "qualifier", "go_id", "ref", "evidence", "with", "aspect"])
-    qualifiers = table["qualifier"].str.split("|")
-    negated = qualifiers.map(lambda q: "NOT" in q)
-    table, qualifiers = table[~negated], qualifiers[~negated]
+    lines = read_lines(path, comment="!")
+    counts = lines.str.count("\t") + 1
+    bad = ~counts.isin([_GAF_COLUMNS, _GAF_COLUMNS - 2])  # GAF 1.0 had 15
+    if bad.any():
+        number = int(bad.idxmax())
+        msg = f"GAF line has {counts[number]} tab-separated columns; GAF 2.x has {_GAF_COLUMNS}"
+        raise ParseError(msg, path, number)
+    table = _split_fields(lines, ["db", "db_id", "symbol", "qualifier", "go_id", "ref", "evidence", "with", "aspect", "rest"])
+    qualifier = table["qualifier"].fillna("")
+    table = table[~qualifier.str.contains(r"(?:^|\|)NOT(?:\||$)")]
     default = table["aspect"].map(GO_ASPECT_RELATIONS)
-    explicit = qualifiers.map(lambda q: next((x for x in q if x and x != "NOT"), None))
-    relation = explicit.where(explicit.notna() & (table["qualifier"] != ""), default)
+    _check_values(path, table, default.isna(), "aspect", "P, F or C (column 9)")
+    relation = table["qualifier"].str.extract(r"([^|]+)", expand=False).fillna(default)
     source = table["db"] + ":" + table["db_id"]
+    _check_names(path, source, table["symbol"])
     node_type = "protein" if (table["db"] == "UniProtKB").all() else "gene"
     if genes is not None:
         resolved = genes.resolve_many(table["symbol"].tolist())
-        mapped = resolved["status"].isin(["symbol", "entrez", "ensembl", "uniprot", "alias"]).to_numpy()
+        mapped = resolved["status"].isin(list(MAPPED_STATUSES)).to_numpy()
         source = source.where(~mapped, resolved["id"].to_numpy())
         node_type = "gene"
     frame = pd.DataFrame({"source": source, "relation": relation, "target": table["go_id"], "source_name": table["symbol"]})
@@ -185,29 +178,29 @@ def read_gmt(
     ParseError
         A line with fewer than 3 fields, or an empty set name (names the line).
     """
-    records = []
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n\r").split("\t")
-            if len(fields) < 3 or not fields[0].strip():
-                msg = "GMT line needs 'name<TAB>description<TAB>gene...' (at least 3 fields)"
-                raise ParseError(msg, path, number)
-            name, second = fields[0].strip(), fields[1].strip()
-            set_id = f"reactome:{second}" if second.startswith("R-") else f"msigdb:{name}"
-            records.extend((set_id, name, g.strip(), number) for g in fields[2:] if g.strip())
-    table = pd.DataFrame(records, columns=["target", "target_name", "symbol", "line"])
+    lines = read_lines(path)
+    fields = _split_fields(lines.str.rstrip("\r"), ["name", "second", "members"])
+    name, second = fields["name"].str.strip(), fields["second"].str.strip()
+    bad = fields["members"].isna() | (name.fillna("") == "")
+    if bad.any():
+        msg = "GMT line needs 'name<TAB>description<TAB>gene...' (at least 3 fields)"
+        raise ParseError(msg, path, int(bad.idxmax()))
+    set_ids = ("reactome:" + second).where(second.str.startswith("R-"), "msigdb:" + name)
+    _check_names(path, set_ids, name)
+    members = fields["members"].str.split("\t").explode().str.strip()
+    members = members[members != ""]
+    table = pd.DataFrame(
+        {"target": set_ids[members.index], "target_name": name[members.index], "symbol": members}
+    )
     resolved = genes.resolve_many(pd.unique(table["symbol"]).tolist()).set_index("query")
     status = table["symbol"].map(resolved["status"])
-    known = status.isin(["symbol", "entrez", "ensembl", "uniprot", "alias"])
+    known = status.isin(list(MAPPED_STATUSES))
     if not known.all():
-        bad = table[~known]
+        bad_members = table[~known]
         if on_unknown == "raise":
-            row = bad.iloc[0]
-            msg = f"gene {row['symbol']!r} is {status[~known].iloc[0]}; {len(bad)} member(s) unresolved"
-            raise ParseError(msg, path, int(row["line"]))
-        logger.info("%s: dropped %d member(s) with unresolved symbols, e.g. %s", path, len(bad), bad["symbol"].head(3).tolist())
+            msg = f"gene {bad_members['symbol'].iloc[0]!r} is {status[~known].iloc[0]}; {len(bad_members)} member(s) unresolved"
+            raise ParseError(msg, path, int(bad_members.index[0]))
+        logger.info("%s: dropped %d member(s) with unresolved symbols, e.g. %s", path, len(bad_members), bad_members["symbol"].head(3).tolist())
     table = table[known]
     frame = pd.DataFrame(
         {
@@ -222,21 +215,19 @@ def read_gmt(
 
 def read_hpo_annotations(path: PathLike, *, provenance: str | None = None) -> KnowledgeGraph:
     """HPO ``genes_to_phenotype.txt``: ``gene --has_phenotype--> HP term`` edges."""
-    table = pd.read_csv(path, sep="\t", dtype=str, comment=None)
-    table.columns = [c.lstrip("#") for c in table.columns]
-    missing = {"ncbi_gene_id", "hpo_id"} - set(table.columns)
-    if missing:
-        msg = f"genes_to_phenotype table lacks columns {sorted(missing)}; found {list(table.columns)}"
-        raise ParseError(msg, path, 1)
+    table = _read_table(path, sep="\t")
+    _require_columns(path, table, ["ncbi_gene_id", "hpo_id"], "genes_to_phenotype table")
     frame = pd.DataFrame(
         {
-            "source": _gene_ids(_numeric(path, table, "ncbi_gene_id", offset=2)),
+            "source": _entrez_curies(path, table, "ncbi_gene_id"),
             "relation": "has_phenotype",
             "target": table["hpo_id"],
             "source_name": table.get("gene_symbol"),
             "target_name": table.get("hpo_name"),
         }
     )
+    _check_names(path, frame["source"], frame["source_name"])
+    _check_names(path, frame["target"], frame["target_name"])
     return _annotation_graph(frame, "gene", "phenotype", provenance or provenance_of(path), "hpo_annotations", path)
 
 
@@ -274,26 +265,51 @@ def read_mirna_targets(
     *,
     mirna_column: str = "miRNA",
     gene_column: str = "Target Gene (Entrez ID)",
+    species_column: str | None = "Species (miRNA)",
     relation: str = "targets",
+    on_unknown: OnUnknown = "raise",
     provenance: str | None = None,
 ) -> KnowledgeGraph:
     """miRNA → target gene edges (miRTarBase CSV by default) as ``mirna --targets--> gene``.
 
     miRNA nodes are precursor-level stems (``mirna:hsa-mir-21``, see :func:`kg.normalize.mirna_id`)
     so that precursor (``hsa-mir-21``) and mature (``hsa-miR-21-5p``) features reach one node;
-    the mature names seen are kept as the node's synonyms.
+    the mature names seen are kept as the node's synonyms. An entry naming several miRNAs
+    (``hsa-miR-27a-3p, hsa-miR-30b-5p``) gives an edge from each. Names without a species code
+    (``miR-1``) take it from ``species_column`` when the table has one (``hsa`` → ``hsa-miR-1``).
+
+    Parameters
+    ----------
+    on_unknown : {"raise", "drop"}
+        An entry that names no miRNA (miRTarBase has a few, e.g. ``MicroRNA-3907``) raises, or
+        is dropped with a logged count (default: ``"raise"``).
+
+    Raises
+    ------
+    ParseError
+        With ``on_unknown="raise"``, an entry that is not a miRNA name; a gene that is not an
+        Entrez id (names the line).
     """
-    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    missing = {mirna_column, gene_column} - set(table.columns)
-    if missing:
-        msg = f"miRNA target table lacks columns {sorted(missing)}; found {list(table.columns)}"
-        raise ParseError(msg, path, 1)
-    ids = table[mirna_column].map(mirna_id)
-    _check_values(path, table, ids.isna(), mirna_column, "a miRNA name (e.g. hsa-miR-21-5p)", offset=2)
+    table = _read_table(path, sep=",", encoding="utf-8-sig")
+    _require_columns(path, table, [mirna_column, gene_column], "miRNA target table")
+    genes = _entrez_curies(path, table, gene_column)
+    # one row per miRNA of combined entries ("hsa-miR-27a-3p, hsa-miR-30b-5p"); index = table row
+    names = table[mirna_column].str.split(_MIRNA_SEPARATORS, regex=True).explode().str.strip()
+    if species_column in table:
+        prefixless = names.str.match(r"(?i)(?:mir|let|lin)[-\u2010-\u2015\u2212]").astype(bool)
+        names = names.where(~prefixless, table.loc[names.index, species_column].str.strip() + "-" + names)
+    stems = pd.unique(names.dropna())
+    ids = names.map(dict(zip(stems, map(mirna_id, stems))))
+    unknown = ids.isna()
+    if on_unknown == "raise":
+        _check_values(path, table, unknown, mirna_column, "a miRNA name (e.g. hsa-miR-21-5p)")
+    elif unknown.any():
+        logger.warning("%s: dropped %d entr(ies) naming no miRNA, e.g. %s", path, int(unknown.sum()), names[unknown].head(3).tolist())
+        names, ids = names[~unknown], ids[~unknown]
     provenance = provenance or provenance_of(path)
-    frame = pd.DataFrame({"source": ids, "relation": relation, "target": _gene_ids(_numeric(path, table, gene_column, offset=2))})
+    frame = pd.DataFrame({"source": ids, "relation": relation, "target": genes[names.index]})
     kg = _annotation_graph(frame, "mirna", "gene", provenance, "mirna_targets", path)
-    synonyms = table.groupby(ids)[mirna_column].agg(lambda s: sorted(set(s)))
+    synonyms = names.groupby(ids).agg(lambda s: sorted(set(s)))
     kg.nodes.loc[synonyms.index, "synonyms"] = pd.Series(synonyms.tolist(), index=synonyms.index, dtype=object)
     kg.nodes.loc[synonyms.index, "name"] = synonyms.index.str.removeprefix("mirna:")
     return kg
@@ -315,39 +331,95 @@ def read_edge_table(
     Node types come from the ``*_type`` arguments, or from the id prefix when ``"auto"``.
     """
     sep = sep or ("," if str(path).removesuffix(".gz").endswith(".csv") else "\t")
-    table = pd.read_csv(path, sep=sep, dtype=str)
-    missing = {source, relation, target} - set(table.columns)
-    if missing:
-        msg = f"edge table lacks columns {sorted(missing)}; found {list(table.columns)}"
-        raise ParseError(msg, path, 1)
+    table = _read_table(path, sep=sep)
+    _require_columns(path, table, [source, relation, target], "edge table")
     empty = table[[source, relation, target]].isna().any(axis=1)
-    _check_values(path, table, empty, source, "non-empty source, relation and target", offset=2)
+    _check_values(path, table, empty, source, "non-empty source, relation and target")
     provenance = provenance or provenance_of(path)
     ends = pd.concat([table[source], table[target]]).drop_duplicates()
-    is_source = ends.isin(table[source])
-    types = [
-        type_of_prefix(e) if (source_type if s else target_type) == "auto" else (source_type if s else target_type)
-        for e, s in zip(ends, is_source)
-    ]
+    auto = types_of_prefix(ends)
+    is_source = ends.isin(table[source]).to_numpy()
+    types = np.where(
+        is_source,
+        auto if source_type == "auto" else source_type,
+        auto if target_type == "auto" else target_type,
+    )
     nodes = make_nodes(ends, types, provenance)
     edges = make_edges(table[source], table[relation], table[target], provenance)
     edges = edges.drop_duplicates(subset=["source", "relation", "target"], ignore_index=True)
     return KnowledgeGraph(nodes, edges, {"sources": [{"path": str(path), "format": "edges", "provenance": provenance}]}, validate=False)
 
 
-def _numeric(path: PathLike, table: pd.DataFrame, column: str, offset: int) -> pd.Series:
-    values = pd.to_numeric(table[column], errors="coerce")
-    _check_values(path, table, values.isna(), column, "an integer id", offset)
-    return values
+def _read_table(path: PathLike, sep: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """A delimited table with a header line, all columns strings (pandas' pyarrow engine),
+    indexed by line number like :func:`~kg._source.read_lines`.
+
+    Raises
+    ------
+    ParseError
+        An empty file, or a row whose field count differs from the header's (names the line).
+    """
+    try:
+        # only empty fields are missing: ids such as "NA" or "null" stay strings
+        table = pd.read_csv(
+            path, sep=sep, dtype=str, engine="pyarrow", encoding=encoding, keep_default_na=False, na_values=[""]
+        )
+    except pd.errors.EmptyDataError:
+        raise ParseError("empty file; expected a table with a header line", path, 1) from None
+    except pd.errors.ParserError as error:
+        lines = read_lines(path)
+        counts = lines.str.count(sep)
+        ragged = counts != counts.iloc[0]
+        line = int(ragged.idxmax()) if ragged.any() else None
+        msg = f"malformed table ({error}); every row needs as many {sep!r}-separated fields as the header"
+        raise ParseError(msg, path, line) from None
+    table.columns = [c.lstrip("#") for c in table.columns]
+    table.index += 2  # rows are labelled by line number (after the header; blank lines aside)
+    return table
 
 
-def _check_values(path: PathLike, table: pd.DataFrame, bad: pd.Series, column: str, expected: str, offset: int) -> None:
-    """Raise a :class:`ParseError` naming the first row where ``bad`` holds."""
+def _require_columns(path: PathLike, table: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = sorted(set(columns) - set(table.columns))
+    if missing:
+        msg = f"{what} lacks columns {missing}; found {list(table.columns)}"
+        raise ParseError(msg, path, 1)
+
+
+def _split_fields(lines: pd.Series, names: list[str]) -> pd.DataFrame:
+    """Split tab-separated ``lines`` into the columns ``names`` (the last one keeps the rest)."""
+    fields = lines.str.split("\t", n=len(names) - 1, expand=True)
+    fields = fields.reindex(columns=range(len(names)))
+    fields.columns = names
+    return fields
+
+
+def _entrez_curies(path: PathLike, table: pd.DataFrame, column: str) -> pd.Series:
+    """``NCBIGene:<id>`` of an Entrez id column; a value that is not an integer raises ParseError."""
+    values = table[column].str.strip()
+    _check_values(path, table, ~values.str.fullmatch(r"\d+").astype(bool), column, "an integer id")
+    return "NCBIGene:" + values
+
+
+def _check_names(path: PathLike, ids: pd.Series, names: pd.Series | None) -> None:
+    """Raise :class:`ConflictingDefinitionError` naming the line where an id that the file named
+    before gets a different name (e.g. one Entrez id with two symbols)."""
+    if names is None:
+        return
+    pairs = pd.DataFrame({"id": ids, "name": names}).dropna().drop_duplicates()
+    clash = pairs["id"].duplicated()
+    if clash.any():
+        line = clash.index[int(clash.to_numpy().argmax())]
+        node = pairs["id"][clash].iloc[0]
+        seen = pairs.loc[pairs["id"] == node, "name"].tolist()
+        raise ConflictingDefinitionError(f"id {node!r} is given conflicting names {seen}", path, int(line))
+
+
+def _check_values(path: PathLike, table: pd.DataFrame, bad: pd.Series, column: str, expected: str) -> None:
+    """Raise a :class:`ParseError` naming the line (index label) of the first row where ``bad`` holds."""
     if bad.any():
-        position = int(bad.to_numpy().nonzero()[0][0])
-        value = table[column].iloc[position]
-        msg = f"column {column!r} holds {value!r}; expected {expected} ({int(bad.sum())} bad row(s))"
-        raise ParseError(msg, path, position + offset)
+        line = bad.index[int(bad.to_numpy().argmax())]
+        msg = f"column {column!r} holds {table[column][line]!r}; expected {expected} ({int(bad.sum())} bad row(s))"
+        raise ParseError(msg, path, int(line))
 
 
 def _apply_dangling(kg: KnowledgeGraph, on_dangling: OnDangling, path: PathLike | None) -> KnowledgeGraph:
@@ -361,5 +433,5 @@ def _apply_dangling(kg: KnowledgeGraph, on_dangling: OnDangling, path: PathLike 
         logger.warning("%s: dropped %d edge(s) to undeclared nodes", path, int(dangling.sum()))
         return KnowledgeGraph(kg.nodes, edges[~dangling], kg.metadata, validate=False)
     missing = pd.unique(pd.concat([edges["source"], edges["target"]])[lambda s: ~s.isin(kg.nodes.index)])
-    extra = make_nodes(missing, [type_of_prefix(m) for m in missing], kg.edges["provenance"].iloc[0])
+    extra = make_nodes(missing, types_of_prefix(missing), kg.edges["provenance"].iloc[0])
     return KnowledgeGraph(pd.concat([kg.nodes, extra]), edges, kg.metadata, validate=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -11,6 +14,7 @@ from kg import (
     ConflictingDefinitionError,
     DanglingReferenceError,
     KnowledgeGraph,
+    ParseError,
     UnknownNodeError,
     UnknownNodeTypeError,
     compose,
@@ -104,9 +108,48 @@ def test_compose_merges_attributes_and_rejects_type_conflicts(tiny):
 def test_store_round_trip(tiny, tmp_path):
     folder = save_kg(tiny, tmp_path / "g.kg")
     back = load_kg(folder)
-    pd.testing.assert_frame_equal(back.nodes, tiny.nodes, check_dtype=False)
-    pd.testing.assert_frame_equal(back.edges, tiny.edges.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(back.nodes, tiny.nodes)  # same values and (object) dtypes
+    pd.testing.assert_frame_equal(back.edges, tiny.edges)
     assert not list(tmp_path.glob(".g.kg.*")), "no staging folder left behind"
+    # edges are stored as node row numbers: a loaded graph knows them without lookups
+    for loaded, computed in zip(back.edge_rows, KnowledgeGraph(tiny.nodes, tiny.edges).edge_rows):
+        np.testing.assert_array_equal(loaded, computed)
+
+
+def test_missing_values_and_dtypes_are_normalised(tiny):
+    nodes = tiny.nodes.astype({"name": "str"})
+    nodes.loc["GO:1", "namespace"] = float("nan")
+    kg = KnowledgeGraph(nodes, tiny.edges.astype("str"))
+    assert kg.nodes["name"].dtype == object and kg.edges["source"].dtype == object
+    assert kg.node("GO:1")["namespace"] is None and kg.node("GO:2")["namespace"] is None
+
+
+def test_pickle_round_trip(tiny):
+    back = pickle.loads(pickle.dumps(tiny))
+    pd.testing.assert_frame_equal(back.nodes, tiny.nodes)
+    pd.testing.assert_frame_equal(back.edges, tiny.edges)
+    assert back.metadata == tiny.metadata
+
+
+def test_from_rows_checks_the_row_numbers(tiny):
+    kg = KnowledgeGraph.from_rows(tiny.nodes, np.array([5]), ["member_of"], np.array([0]), "x")
+    assert kg.edges.iloc[0].tolist() == ["reactome:R-1", "member_of", "GO:1", "x"]
+    with pytest.raises(DanglingReferenceError, match=r"row numbers must lie in \[0, 6\)"):
+        KnowledgeGraph.from_rows(tiny.nodes, np.array([6]), ["member_of"], np.array([0]))
+
+
+def test_store_rejects_dangling_edges_and_bad_files(tiny, tmp_path):
+    dangling = KnowledgeGraph(tiny.nodes, make_edges(["GO:1"], "is_a", ["GO:404"], "x"), validate=False)
+    with pytest.raises(DanglingReferenceError, match="GO:404"):
+        save_kg(dangling, tmp_path / "bad.kg")
+    assert not list(tmp_path.iterdir())
+    folder = save_kg(tiny, tmp_path / "g.kg")
+    (folder / "edges.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ParseError, match="unreadable saved graph table"):
+        load_kg(folder)
+    (folder / "metadata.json").write_text('{"format_version": 2,\n "x": }')
+    with pytest.raises(ParseError, match=r"metadata\.json:2: metadata is not JSON"):
+        load_kg(folder)
 
 
 def test_store_failure_leaves_previous_graph_intact(tiny, tmp_path, monkeypatch):
@@ -137,6 +180,9 @@ def test_hetero_data_edge_types_and_back_mapping(tiny, tmp_path):
     assert len(to_hetero_data(tiny, reverse=False).edge_types) == 3
     with pytest.raises(UnknownNodeError):
         index.to_index("gene", ["NCBIGene:404"])
+    partial = NodeIndex({**index.ids, "gene": pd.Index(["NCBIGene:1"], dtype=object)})
+    with pytest.raises(UnknownNodeError, match=r"edge source\(s\) are not in the node index, e.g. \['NCBIGene:2'"):
+        to_hetero_data(tiny, index=partial)
 
 
 @st.composite

@@ -101,7 +101,7 @@ def test_property_obo_round_trips_terms_and_edges(tmp_path_factory, dag):
     parents, relations, names = dag
     stanzas = []
     for i, ps in parents.items():
-        lines = [f"[Term]", f"id: T:{i}", f"name: {names[i]}"]
+        lines = ["[Term]", f"id: T:{i}", f"name: {names[i]}"]
         for p in sorted(ps):
             rel = relations[i]
             lines.append(f"is_a: T:{p}" if rel == "is_a" else f"relationship: part_of T:{p} ! c")

@@ -16,6 +16,7 @@ from rdflib import RDFS, URIRef
 
 from kg import (
     NODE_TYPES,
+    ConflictingDefinitionError,
     DanglingReferenceError,
     KnowledgeGraph,
     ParseError,
@@ -64,7 +65,8 @@ def test_mini_owl_classes_attributes_and_restriction(fixtures):
     kg = read_rdf(fixtures / "mini.owl")
     assert list(kg.nodes.index) == ["GO:0000003", "GO:0008150", "GO:0022414"]  # obsolete left out
     assert edge_set(kg) == MINI_EDGES
-    assert set(kg.nodes["type"]) == {"ontology_class"}
+    assert set(kg.nodes["type"]) == {"go_term"}  # node_type="auto", as read_obo
+    assert set(read_rdf(fixtures / "mini.owl", node_type="ontology_class").nodes["type"]) == {"ontology_class"}
     node = kg.node("GO:0000003")
     assert node["name"] == "reproduction"
     assert node["namespace"] == "biological_process"
@@ -106,7 +108,7 @@ obo:GO_0008150 a owl:Class . obo:HP_0000118 a owl:Class . obo:DOID_4 a owl:Class
 [] a owl:Class .
 """,
     )
-    kg = read_rdf(path, node_type="auto")
+    kg = read_rdf(path)  # node_type="auto" by default
     assert kg.nodes["type"].to_dict() == {
         "DOID:4": "disease",
         "GO:0008150": "go_term",
@@ -151,12 +153,25 @@ obo:GO_2 a owl:Class ; rdfs:subClassOf [ a owl:Class ; owl:unionOf ( obo:GO_1 ob
 
 
 # ---------------------------------------------------------------------------- bad input
+def test_class_with_two_english_labels_is_a_conflict(tmp_path):
+    path = write_ttl(
+        tmp_path,
+        'obo:GO_1 a owl:Class ; rdfs:label "cell" , "cellule"@fr .\n'
+        'obo:GO_2 a owl:Class ;\n    rdfs:label "nucleus" , "nucleus"@en , "kern"@de .\n',
+    )
+    kg = read_rdf(path)  # other languages, and one label given twice, are no conflict
+    assert kg.node("GO:1")["name"] == "cell" and kg.node("GO:2")["name"] == "nucleus"
+    path.write_text(path.read_text() + 'obo:GO_3 a owl:Class ;\n    rdfs:label "a" , "b"@en .\n')
+    with pytest.raises(ConflictingDefinitionError, match=r"t\.ttl:7: class GO:3 has conflicting labels \['a', 'b'\]"):
+        read_rdf(path)
+
+
 def test_dangling_parent_raises_with_file_and_id(tmp_path):
     path = write_ttl(tmp_path, "obo:GO_2 a owl:Class ;\n    rdfs:subClassOf obo:GO_9 .\n")
     with pytest.raises(DanglingReferenceError, match=r"GO:9") as error:
         read_rdf(path)
     assert error.value.path == str(path) and error.value.line == 5
-    added = read_rdf(path, node_type="auto", on_dangling="add")
+    added = read_rdf(path, on_dangling="add")
     assert added.node("GO:9")["type"] == "go_term" and edge_set(added) == {("GO:2", "is_a", "GO:9")}
     dropped = read_rdf(path, on_dangling="drop")
     assert list(dropped.nodes.index) == ["GO:2"] and dropped.number_of_edges() == 0
@@ -257,7 +272,7 @@ def test_curie_iri_mapping_is_invertible(curie, iri):
 
 
 def test_mini_round_trip_and_turtle_matches_to_rdf(fixtures, tmp_path):
-    kg = read_rdf(fixtures / "mini.owl", node_type="auto", include_obsolete=True)
+    kg = read_rdf(fixtures / "mini.owl", include_obsolete=True)
     path = write_turtle(kg, tmp_path / "mini.ttl")
     back = read_turtle(path)
     columns = ["type", "name", "namespace", "provenance", "obsolete"]
@@ -273,19 +288,24 @@ def test_mini_round_trip_and_turtle_matches_to_rdf(fixtures, tmp_path):
     ) in parsed
 
 
-def test_sparql_children_with_labels(fixtures, tmp_path):
-    path = write_turtle(read_rdf(fixtures / "mini.owl", node_type="auto"), tmp_path / "kg.ttl")
-    graph = rdflib.Graph().parse(path, format="turtle")
+def labelled_subjects(graph: rdflib.Graph, relation: str, parent: str) -> list[tuple[str, str]]:
+    """SPARQL SELECT of the go_term subjects ``?s rel:<relation> parent`` with their labels."""
     rows = graph.query(
-        """
-        SELECT ?child ?label WHERE {
-            ?child rel:is_a ?parent ; rdfs:label ?label ; kgf:type "go_term" .
-        } ORDER BY ?label
+        f"""
+        SELECT ?s ?label WHERE {{
+            ?s rel:{relation} ?parent ; rdfs:label ?label ; kgf:type "go_term" .
+        }} ORDER BY ?label
         """,
         initNs={"rel": REL, "kgf": KGF, "rdfs": RDFS},
-        initBindings={"parent": URIRef(curie_to_iri("GO:0008150"))},
+        initBindings={"parent": URIRef(curie_to_iri(parent))},
     )
-    assert [(iri_to_curie(str(c)), str(label)) for c, label in rows] == [
+    return [(iri_to_curie(str(s)), str(label)) for s, label in rows]
+
+
+def test_sparql_children_with_labels(fixtures, tmp_path):
+    path = write_turtle(read_rdf(fixtures / "mini.owl"), tmp_path / "kg.ttl")
+    graph = rdflib.Graph().parse(path, format="turtle")
+    assert labelled_subjects(graph, "is_a", "GO:0008150") == [
         ("GO:0000003", "reproduction"),
         ("GO:0022414", "reproductive process"),
     ]
@@ -359,7 +379,7 @@ def test_write_turtle_is_fast_on_a_large_graph(tmp_path):
 @pytest.mark.realdata
 def test_go_slim_owl(data_dir, tmp_path):
     path = data_dir / GO_SLIM
-    kg = read_rdf(path, node_type="auto")
+    kg = read_rdf(path)
     # 151 rdf:type owl:Class in the file: 147 named classes + 4 blank-node class expressions
     # (owl:intersectionOf inside owl:equivalentClass), which are not nodes. None is deprecated,
     # so include_obsolete does not change the count.
@@ -396,3 +416,15 @@ def test_go_slim_owl(data_dir, tmp_path):
     back = read_turtle(write_turtle(kg, tmp_path / "slim.ttl"))
     assert edge_set(back) == edge_set(kg)
     assert back.nodes[["type", "name"]].sort_index().equals(kg.nodes[["type", "name"]].sort_index())
+
+
+@pytest.mark.realdata
+def test_go_slim_turtle_export_answers_sparql_select(data_dir, tmp_path):
+    kg = read_rdf(data_dir / GO_SLIM)
+    graph = rdflib.Graph().parse(write_turtle(kg, tmp_path / "slim.ttl"), format="turtle")
+    # the cellular components that are part_of "intracellular anatomical structure" (GO:0005622)
+    found = dict(labelled_subjects(graph, "part_of", "GO:0005622"))
+    assert set(found) == {s for s, r, t in edge_set(kg) if r == "part_of" and t == "GO:0005622"}
+    assert len(found) >= 5 and found["GO:0005634"] == "nucleus"
+    counts = graph.query("SELECT (COUNT(?s) AS ?n) WHERE { ?s rel:is_a ?o }", initNs={"rel": REL})
+    assert int(next(iter(counts))[0]) == 146
