@@ -15,8 +15,34 @@ from fusion._exceptions import (
     NotFittedError,
     SplitError,
 )
+from fusion.baselines import EarlyFusionLogistic, EarlyFusionMLP, LateFusion, RandomForestBaseline
 from fusion.cohort import MODALITY_KINDS, Cohort, Modality, ModalityKind
-from fusion.io import read_anndata, read_breast_tcga, read_modalities, read_mogonet, read_mudata
+from fusion.demo import DemoReport, run_demo
+from fusion.estimator import KGFusionClassifier, KGFusionSurvival
+from fusion.evaluate import evaluate, format_summary, summarize
+from fusion.explain import (
+    SHARED_TERMS_QUERY,
+    TOP_K_QUERY,
+    Explanation,
+    explain,
+    plot_subgraph,
+    plot_top_terms,
+    sparql_top,
+    write_html,
+)
+from fusion.explain import to_rdf as explanations_to_rdf
+from fusion.explain import write_turtle as write_explanations_turtle
+from fusion.config import ConfigError, RunConfig
+from fusion.io import (
+    CohortFormat,
+    read_anndata,
+    read_breast_tcga,
+    read_cohort,
+    read_modalities,
+    read_mogonet,
+    read_mudata,
+)
+from fusion.metrics import classification_metrics, concordance_index, survival_metrics
 from fusion.link import (
     ANTIBODY_GENES,
     LINK_SCHEMES,
@@ -27,7 +53,9 @@ from fusion.link import (
     link_cohort,
 )
 from fusion.preprocess import ModalityImputer, ModalityScaler, VarianceFilter
+from fusion.run import ESTIMATORS, evaluate_from_config, fit_from_config, load_model, make_estimator, predictions
 from fusion.split import official_split, repeated_stratified_kfold, stratified_split
+from fusion.synthetic import PlantedTruth, make_planted_cohort
 
 __all__ = [
     "AlignmentError",
@@ -43,6 +71,30 @@ __all__ = [
     "Cohort",
     "Modality",
     "ModalityKind",
+    "ESTIMATORS",
+    "evaluate_from_config",
+    "fit_from_config",
+    "load_model",
+    "make_estimator",
+    "predictions",
+    "DemoReport",
+    "run_demo",
+    "KGFusionClassifier",
+    "KGFusionSurvival",
+    "EarlyFusionLogistic",
+    "EarlyFusionMLP",
+    "LateFusion",
+    "RandomForestBaseline",
+    "evaluate",
+    "summarize",
+    "format_summary",
+    "classification_metrics",
+    "concordance_index",
+    "survival_metrics",
+    "ConfigError",
+    "RunConfig",
+    "CohortFormat",
+    "read_cohort",
     "read_anndata",
     "read_breast_tcga",
     "read_modalities",
@@ -61,4 +113,17 @@ __all__ = [
     "official_split",
     "repeated_stratified_kfold",
     "stratified_split",
+    # explanations
+    "Explanation",
+    "SHARED_TERMS_QUERY",
+    "TOP_K_QUERY",
+    "explain",
+    "explanations_to_rdf",
+    "plot_subgraph",
+    "plot_top_terms",
+    "sparql_top",
+    "write_explanations_turtle",
+    "write_html",
+    "PlantedTruth",
+    "make_planted_cohort",
 ]

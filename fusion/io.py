@@ -133,8 +133,7 @@ def read_mogonet(
 
     Examples
     --------
-    >>> from enum import Enum
-from pathlib import Path
+    >>> from pathlib import Path
     >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "mogonet_tiny"
     >>> c = read_mogonet(tiny)
     >>> [(m.name, m.id_scheme) for m in c.modalities.values()]
@@ -305,8 +304,7 @@ def read_modalities(
 
     Examples
     --------
-    >>> from enum import Enum
-from pathlib import Path
+    >>> from pathlib import Path
     >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "modalities_tiny"
     >>> c = read_modalities({"mRNA": tiny / "mrna.csv", "protein": tiny / "protein.tsv"},
     ...                     labels=tiny / "labels.csv")

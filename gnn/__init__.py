@@ -1,0 +1,35 @@
+"""gnn: knowledge-propagating graph neural network models (torch).
+
+A :class:`RelationGraph` turns a (pruned) :class:`kg.KnowledgeGraph` into one sparse adjacency per
+relation (reverse relations added); :class:`KGFusionNet` places patients' feature values on its
+nodes, propagates them with :class:`RelationalPropagation` layers (patients batched as channels),
+pools them by attention and fuses them with per-modality encoders; :func:`cox_ph_loss` trains its
+survival head. ``gnn`` may import :mod:`kg`, never :mod:`fusion`.
+"""
+
+from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
+from gnn.losses import cox_ph_loss
+from gnn.model import AttentionReadout, FusionNetConfig, KGFusionNet, NodeInput
+from gnn.propagation import RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
+from gnn.pruning import seed_closure
+from gnn.training import FusionBatch, TrainConfig, TrainResult, train_model
+
+__all__ = [
+    "ATTRIBUTION_METHODS",
+    "NodeAttribution",
+    "attribute",
+    "AttentionReadout",
+    "FusionBatch",
+    "FusionNetConfig",
+    "KGFusionNet",
+    "NodeInput",
+    "RelationGraph",
+    "RelationalPropagation",
+    "TrainConfig",
+    "TrainResult",
+    "cox_ph_loss",
+    "mean_adjacency",
+    "seed_closure",
+    "stack_adjacency",
+    "train_model",
+]

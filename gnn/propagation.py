@@ -1,16 +1,18 @@
 """Relation-aware propagation over a knowledge graph with patients batched as channels.
 
-:class:`RelationGraph` holds one row-normalised sparse adjacency per relation (reverse relations
-included). :class:`RelationalPropagation` is an R-GCN layer (Schlichtkrull et al., 2018,
-"Modeling Relational Data with Graph Convolutional Networks") whose node features carry a batch
-axis: one sparse × dense product per relation and layer serves every patient of the batch.
+:class:`RelationGraph` holds the edges of each relation and one row-normalised sparse adjacency
+per relation, reverse relations included. :class:`RelationalPropagation` is an R-GCN layer
+(Schlichtkrull et al., 2018, "Modeling Relational Data with Graph Convolutional Networks") whose
+node features carry a batch axis: one sparse × dense product per relation and layer serves every
+patient of the batch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
@@ -18,11 +20,11 @@ from torch import Tensor, nn
 
 from kg import KnowledgeGraph
 
-__all__ = ["RelationGraph", "RelationalPropagation", "mean_adjacency"]
+__all__ = ["RelationGraph", "RelationalPropagation", "mean_adjacency", "stack_adjacency"]
 
 
 def mean_adjacency(src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
-    """Sparse ``(N, N)`` matrix ``A`` with ``A[d, s] = 1 / in_degree(d)`` for each edge ``s → d``.
+    """Sparse COO ``(N, N)`` matrix ``A`` with ``A[d, s] = 1 / in_degree(d)`` for each edge ``s → d``.
 
     ``A @ X`` averages, at every node, the features of the nodes that send it a message.
 
@@ -38,12 +40,36 @@ def mean_adjacency(src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
     degree = torch.bincount(dst, minlength=num_nodes).clamp(min=1).to(torch.float32)
     values = 1.0 / degree[dst]
     indices = torch.stack([dst, src])
-    return torch.sparse_coo_tensor(indices, values, (num_nodes, num_nodes)).coalesce().to_sparse_csr()
+    return torch.sparse_coo_tensor(
+        indices, values, (num_nodes, num_nodes), check_invariants=True
+    ).coalesce()
+
+
+def stack_adjacency(matrices: Sequence[Tensor], num_nodes: int) -> Tensor:
+    """Stack ``R`` sparse ``(N, N)`` matrices into one sparse COO ``(R N, N)`` matrix.
+
+    ``(stacked @ X).view(R, N, -1)[r]`` equals ``matrices[r] @ X``: one sparse product serves
+    every relation.
+    """
+    if not matrices:
+        empty = torch.zeros(2, 0, dtype=torch.long)
+        return torch.sparse_coo_tensor(empty, torch.zeros(0), (0, num_nodes), check_invariants=True)
+    parts = [m.coalesce() for m in matrices]
+    indices = torch.cat(
+        [p.indices() + torch.tensor([[r * num_nodes], [0]]) for r, p in enumerate(parts)], dim=1
+    )
+    values = torch.cat([p.values() for p in parts])
+    shape = (len(parts) * num_nodes, num_nodes)
+    return torch.sparse_coo_tensor(indices, values, shape, check_invariants=True).coalesce()
 
 
 @dataclass
 class RelationGraph:
-    """A knowledge graph as one node index and one mean-adjacency per (directed) relation.
+    """A knowledge graph as a node index and the edges of each base relation.
+
+    The adjacency, derived from the edges on construction, stacks one mean-aggregation matrix
+    per relation, then one per reverse relation ``rev_<name>`` when ``reverse``, into a sparse
+    ``(R N, N)`` matrix (see :func:`stack_adjacency`).
 
     Parameters
     ----------
@@ -51,69 +77,138 @@ class RelationGraph:
         KG ids in index order.
     node_types : list of str
         Type of each node.
-    relations : list of str
-        Relation names, reverse relations (``rev_<name>``) included.
-    adjacency : list of Tensor
-        Sparse CSR ``(N, N)`` mean-aggregation matrix per relation.
+    base_relations : list of str
+        Names of the (forward) relations.
+    edges : list of Tensor
+        Per base relation, a ``(2, E_r)`` long tensor of ``(source, target)`` positions.
+    reverse : bool
+        Add a reverse relation per base relation (default: ``True``), so that messages also
+        flow from terms back to genes.
+
+    Examples
+    --------
+    >>> g = RelationGraph(["a", "b"], ["gene", "go_term"], ["is_a"], [torch.tensor([[0], [1]])])
+    >>> g.relations, g.num_nodes
+    (['is_a', 'rev_is_a'], 2)
     """
 
     node_ids: list[str]
     node_types: list[str]
-    relations: list[str]
-    adjacency: list[Tensor]
+    base_relations: list[str]
+    edges: list[Tensor]
+    reverse: bool = True
+    adjacency: Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pairs = [(e[0], e[1]) for e in self.edges]
+        if self.reverse:
+            pairs += [(e[1], e[0]) for e in self.edges]
+        self.adjacency = stack_adjacency(
+            [mean_adjacency(s, d, self.num_nodes) for s, d in pairs], self.num_nodes
+        )
 
     @classmethod
-    def from_kg(cls, kg: KnowledgeGraph, *, reverse: bool = True) -> RelationGraph:
-        """Index ``kg``'s nodes (sorted ids) and build one adjacency per relation.
+    def from_kg(
+        cls,
+        kg: KnowledgeGraph,
+        *,
+        reverse: bool = True,
+        group: Literal["relation", "type"] = "relation",
+    ) -> RelationGraph:
+        """Index ``kg``'s nodes (sorted ids) and collect the edges of each relation.
 
-        Messages flow along each edge (child → parent, gene → term) and, with ``reverse``, back
-        along a separate ``rev_`` relation so leaves also receive information.
+        Parameters
+        ----------
+        kg : KnowledgeGraph
+            The (pruned) graph.
+        reverse : bool
+            Add reverse relations (default: ``True``).
+        group : {"relation", "type"}
+            ``"relation"``: one relation per edge key (``is_a``, ``involved_in``...);
+            ``"type"``: one per ``(source type, target type)`` pair (``gene->go_term``...),
+            fewer relations and so a cheaper layer (default: ``"relation"``).
         """
         ids = sorted(kg.nodes.index)
         position = {node_id: i for i, node_id in enumerate(ids)}
         edges = kg.edges
-        src_all = torch.from_numpy(edges["source"].map(position).to_numpy(np.int64))
-        dst_all = torch.from_numpy(edges["target"].map(position).to_numpy(np.int64))
-        relations, adjacency = [], []
-        for relation in sorted(edges["relation"].unique()):
-            mask = torch.from_numpy((edges["relation"] == relation).to_numpy())
-            src, dst = src_all[mask], dst_all[mask]
-            relations.append(relation)
-            adjacency.append(mean_adjacency(src, dst, len(ids)))
-            if reverse:
-                relations.append(f"rev_{relation}")
-                adjacency.append(mean_adjacency(dst, src, len(ids)))
-        types = kg.nodes.loc[ids, "type"].tolist()
-        return cls(ids, types, relations, adjacency)
+        if group == "type":
+            types = kg.nodes["type"]
+            names = edges["source"].map(types) + "->" + edges["target"].map(types)
+        else:
+            names = edges["relation"]
+        src_all = edges["source"].map(position).to_numpy(np.int64)
+        dst_all = edges["target"].map(position).to_numpy(np.int64)
+        relations = sorted(names.unique())
+        per_relation = []
+        for relation in relations:
+            mask = (names == relation).to_numpy()
+            per_relation.append(torch.from_numpy(np.stack([src_all[mask], dst_all[mask]])))
+        types = kg.nodes.loc[ids, "type"].astype(str).tolist()
+        return cls(ids, types, relations, per_relation, reverse)
 
     @property
     def num_nodes(self) -> int:
         """Number of nodes."""
         return len(self.node_ids)
 
+    @property
+    def relations(self) -> list[str]:
+        """Relation names in adjacency order (reverse relations last)."""
+        reverse = [f"rev_{r}" for r in self.base_relations] if self.reverse else []
+        return self.base_relations + reverse
+
     def index_of(self, ids: Sequence[str]) -> np.ndarray:
-        """Positions of ``ids`` (``-1`` where absent)."""
+        """Positions of ``ids`` (``-1`` where absent).
+
+        Examples
+        --------
+        >>> g = RelationGraph(["a", "b"], ["gene", "gene"], [], [])
+        >>> g.index_of(["b", "z"]).tolist()
+        [1, -1]
+        """
         position = {node_id: i for i, node_id in enumerate(self.node_ids)}
         return np.array([position.get(i, -1) for i in ids], dtype=np.int64)
 
     def to(self, device: torch.device | str) -> RelationGraph:
-        """Copy with the adjacency matrices on ``device``."""
-        return RelationGraph(self.node_ids, self.node_types, self.relations, [a.to(device) for a in self.adjacency])
+        """Copy with the edges and adjacency matrices on ``device``."""
+        out = RelationGraph(
+            self.node_ids, self.node_types, self.base_relations, self.edges, self.reverse
+        )
+        out.adjacency = self.adjacency.to(device)
+        return out
+
+    def degrees(self) -> list[tuple[Tensor, Tensor]]:
+        """Per base relation, ``(out_degree, in_degree)`` of every node."""
+        n = self.num_nodes
+        return [
+            (torch.bincount(e[0], minlength=n), torch.bincount(e[1], minlength=n))
+            for e in self.edges
+        ]
 
     def shuffled(self, seed: int = 0) -> RelationGraph:
-        """Degree-preserving rewiring of every relation (targets permuted among its edges).
+        """Degree-preserving rewiring of every base relation (sources permuted among its edges).
 
-        Each node keeps its in- and out-degree per relation while who connects to whom is
-        randomised: the ablation that shows whether the knowledge in the edges helps.
+        Each node keeps its in- and out-degree per relation (and so its node type's place in
+        the relation) while who connects to whom is randomised: the ablation that shows whether
+        the knowledge in the edges helps. Reverse relations are the reverses of the shuffled
+        edges.
+
+        Examples
+        --------
+        >>> e = torch.tensor([[0, 1, 2], [3, 3, 4]])
+        >>> g = RelationGraph(list("abcde"), ["gene"] * 5, ["r"], [e])
+        >>> s = g.shuffled(seed=1)
+        >>> [torch.equal(x, y) for x, y in zip(g.degrees()[0], s.degrees()[0])]
+        [True, True]
         """
         generator = torch.Generator().manual_seed(seed)
-        shuffled = []
-        for matrix in self.adjacency:
-            coo = matrix.to_sparse_coo().coalesce()
-            dst, src = coo.indices()
-            perm = torch.randperm(len(src), generator=generator)
-            shuffled.append(mean_adjacency(src[perm], dst, self.num_nodes))
-        return RelationGraph(self.node_ids, self.node_types, self.relations, shuffled)
+        edges = []
+        for e in self.edges:
+            perm = torch.randperm(e.shape[1], generator=generator)
+            edges.append(torch.stack([e[0][perm], e[1]]))
+        return RelationGraph(
+            self.node_ids, self.node_types, self.base_relations, edges, self.reverse
+        )
 
 
 class RelationalPropagation(nn.Module):
@@ -122,8 +217,9 @@ class RelationalPropagation(nn.Module):
     .. math::
         \\mathbf{H}'_b = \\sigma\\Big(\\mathbf{H}_b \\mathbf{W}_0 + \\sum_{r} \\mathbf{A}_r \\mathbf{H}_b \\mathbf{W}_r\\Big)
 
-    for every patient ``b``; ``A_r`` is the mean adjacency of relation ``r``. All patients share
-    each sparse product: ``H`` is viewed as ``(N, B * C)``.
+    for every patient ``b``; ``A_r`` is the mean adjacency of relation ``r``. All patients and
+    all relations share one sparse product: ``H`` is viewed as ``(N, B * C)`` and multiplied by
+    the stacked ``(R N, N)`` adjacency; the relation weights follow as one batched product.
 
     Args:
         channels (int): Input and output channels ``C``.
@@ -131,7 +227,7 @@ class RelationalPropagation(nn.Module):
         dropout (float): Dropout on the output (default: ``0.0``).
 
     Shapes:
-        - **input:** node features ``(N, B, C)``, adjacency list of ``R`` sparse ``(N, N)``
+        - **input:** node features ``(N, B, C)``, stacked sparse adjacency ``(R N, N)``
         - **output:** ``(N, B, C)``
     """
 
@@ -150,13 +246,14 @@ class RelationalPropagation(nn.Module):
         bound = 1.0 / math.sqrt(self.channels * max(self.num_relations, 1))
         nn.init.uniform_(self.weight, -bound, bound)
 
-    def forward(self, h: Tensor, adjacency: Sequence[Tensor]) -> Tensor:
+    def forward(self, h: Tensor, adjacency: Tensor) -> Tensor:
         n, b, c = h.shape
-        flat = h.reshape(n, b * c)
         out = self.root(h)
-        for r, matrix in enumerate(adjacency):
-            message = (matrix @ flat).reshape(n, b, c)
-            out = out + message @ self.weight[r]
+        if self.num_relations:
+            messages = torch.sparse.mm(adjacency, h.reshape(n, b * c)).view(
+                self.num_relations, n, b, c
+            )
+            out = out + torch.einsum("rnbc,rcd->nbd", messages, self.weight)
         return self.dropout(torch.relu(out))
 
     def __repr__(self) -> str:

@@ -1,0 +1,274 @@
+"""Benchmark: are kgfusion's explanations faithful, and fast enough? (issue 5, "Faithfulness").
+
+All explanations are :func:`fusion.explain.explain` with ``method="ig"`` (integrated gradients on
+the final node states, :mod:`gnn.attribution`), averaged over the ensemble members. Printed:
+
+1. **Planted signal** (Reactome 2025 hierarchy and gene sets from ``<data>/reactome``, gene
+   symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed, 3 pathways are drawn at random
+   among the *leaf* pathways with 15-40 member genes ("mid-sized"), and
+   :func:`fusion.synthetic.make_planted_cohort` makes a 2-modality cohort whose label depends on
+   their genes, with 5 decoy pathways whose genes co-vary independently of the label. A
+   :class:`~fusion.KGFusionClassifier` is fitted on a stratified 2/3, the held-out third is
+   explained, the explanations are averaged (:meth:`Explanation.aggregate`) and every pathway
+   node of the pruned graph is ranked by its mean score. Metric: average precision (AUPRC) of the
+   planted pathways among all those pathway nodes (target >= 0.9; chance = 3 / #pathways),
+   mean ± sd over seeds. Parents of planted pathways carry their genes too and count as
+   negatives.
+2. **Deletion test** on ROSMAP (MOGONET official split; KG = GO + gene2go from ``<data>/go``;
+   fitted on the train part). For each test patient, the *inputs of the top-10 explanation
+   nodes* are the patient's features linked to the input nodes of its explanation subgraph
+   (:meth:`Explanation.subgraph` with ``k=10``: the 10 top-scored nodes plus the shortest KG
+   path from each to the nearest input node; a top node that is itself an input is its own
+   input). They are removed (marked unobserved, as a missing value) and the drop of the
+   predicted class's probability is compared with removing the features of as many input nodes
+   drawn at random among the patient's linked input nodes (mean over 5 draws). Reported: mean
+   drops, the mean paired difference (explanation − random; > 0 means the explanation is
+   faithful) and the one-sided Wilcoxon signed-rank p-value (:func:`scipy.stats.wilcoxon`).
+3. **Sanity check** (Adebayo et al., 2018, "Sanity Checks for Saliency Maps"): the same
+   architecture with re-initialised weights (every member's ``reset_parameters``), explained on
+   the same patients: Spearman rank correlation with the trained model's node scores, per
+   patient (mean ± sd) and of the cohort means, on signed and on absolute scores (a randomised
+   model may explain the other class, which flips signs). Should be low.
+4. **Timing** of ``explain`` (``n_steps=32``) for one patient and for all 351 ROSMAP patients
+   (targets 0.2 s and 30 s with 2 threads).
+
+Run: ``python benchmarks/explain.py [--data-dir PATH] [--quick]`` (``--quick``: 1 seed, fewer
+samples and epochs; for a smoke run, not for the reported numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import platform
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from _common import ROOT, print_table, timed
+from scipy.stats import spearmanr, wilcoxon
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import train_test_split
+
+from fusion import Cohort, read_mogonet
+from fusion.estimator import KGFusionClassifier
+from fusion.explain import Explanation, explain
+from fusion.synthetic import make_planted_cohort
+from kg import KGConfig, KnowledgeGraph, Source, build_kg
+from kg.build import SHARED_FILES
+
+N_PLANTED, POOL_SIZES, TOP_K, RANDOM_DRAWS = 3, (15, 40), 10, 5
+
+
+def _data_dir(value: str | None) -> Path:
+    path = Path(value or os.environ.get("KGFUSION_DATA", ROOT.parent / "shared" / "data"))
+    if not (path / "README.md").exists():
+        raise SystemExit(f"shared data not found at {path}; pass --data-dir or set KGFUSION_DATA")
+    return path
+
+
+def reactome_kg(data: Path) -> KnowledgeGraph:
+    """Reactome pathways, hierarchy and lowest-level gene sets; genes named by NCBI symbol."""
+    config = KGConfig(
+        (
+            Source(data / SHARED_FILES["reactome_names"], "reactome", {"hierarchy": data / SHARED_FILES["reactome_hierarchy"]}),
+            Source(data / SHARED_FILES["reactome_gmt"], "gmt"),
+        ),
+        data / SHARED_FILES["gene_info"],
+    )
+    return build_kg(config, progress=False)
+
+
+def go_kg(data: Path) -> KnowledgeGraph:
+    """GO (go-basic) with human gene2go annotations."""
+    config = KGConfig(
+        (
+            Source(data / SHARED_FILES["go"], "obo", {"on_dangling": "add"}),
+            Source(data / SHARED_FILES["gene2go"], "gene2go"),
+        ),
+        data / SHARED_FILES["gene_info"],
+    )
+    return build_kg(config, progress=False)
+
+
+def planted_pool(kg: KnowledgeGraph) -> list[str]:
+    """Leaf pathways (no sub-pathway) with ``POOL_SIZES`` member genes, sorted."""
+    edges = kg.edges
+    parents = set(edges.loc[edges["relation"] == "part_of", "target"])
+    members = edges[edges["relation"] == "member_of"].groupby("target")["source"].nunique()
+    low, high = POOL_SIZES
+    return sorted(p for p, n in members.items() if low <= n <= high and p not in parents)
+
+
+def _split(cohort: Cohort, seed: int) -> tuple[Cohort, Cohort]:
+    train, test = train_test_split(
+        cohort.samples.to_numpy(), test_size=1 / 3, random_state=seed, stratify=cohort.labels.to_numpy()
+    )
+    return cohort.subset(train), cohort.subset(test)
+
+
+def planted_signal(kg: KnowledgeGraph, seed: int, params: dict, n_samples: int) -> dict[str, float]:
+    """AUPRC of the planted pathways among the pruned graph's pathways, for one seed."""
+    rng = np.random.default_rng(seed)
+    planted = [str(p) for p in rng.choice(planted_pool(kg), N_PLANTED, replace=False)]
+    cohort, truth = make_planted_cohort(kg, planted, n_samples=n_samples, seed=seed)
+    train, test = _split(cohort, seed)
+    estimator = KGFusionClassifier(kg=kg, random_state=seed, **params).fit(train)
+    mean = Explanation.aggregate(explain(estimator, test))["cohort"]
+    graph = estimator.graph_
+    pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
+    scores = mean.scores.reindex(pathways, fill_value=0.0)
+    positive = scores.index.isin(truth.pathways)
+    ranks = scores.rank(ascending=False)[positive]
+    return {
+        "auprc": float(average_precision_score(positive, scores.to_numpy())),
+        "chance": float(positive.mean()),
+        "best_rank": float(ranks.min()),
+        "pathways": float(len(pathways)),
+        "accuracy": float(estimator.score(test)),
+    }
+
+
+def _removed(cohort: Cohort, estimator: KGFusionClassifier, nodes: dict[str, list[str]]) -> Cohort:
+    """``cohort`` with, for each patient, the features linked to ``nodes[patient]`` set missing."""
+    ids = np.asarray(estimator.graph_.node_ids, dtype=object)
+    frames = {}
+    for modality, positions in estimator.feature_nodes_.items():
+        linked = positions.numpy()
+        feature_node = pd.Series(
+            np.where(linked >= 0, ids[np.clip(linked, 0, None)], None),
+            index=estimator.feature_names_in_[modality],
+        )
+        frame = cohort[modality].copy()
+        for patient, chosen in nodes.items():
+            columns = feature_node.index[feature_node.isin(chosen).to_numpy()]
+            frame.loc[patient, columns] = np.nan
+        frames[modality] = frame
+    return cohort.with_data(frames)
+
+
+def _predicted_probability(estimator: KGFusionClassifier, cohort: Cohort, target: np.ndarray) -> np.ndarray:
+    return estimator.predict_proba(cohort)[np.arange(cohort.n_samples), target]
+
+
+def deletion_test(estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int) -> dict:
+    """Probability drops when removing the explanation's inputs vs as many random inputs."""
+    rng = np.random.default_rng(seed)
+    target = estimator.predict_proba(test).argmax(axis=1)
+    before = _predicted_probability(estimator, test, target)
+    chosen, sizes = {}, []
+    for e in explanations:
+        graph = e.subgraph(TOP_K)
+        chosen[e.patient] = [n for n, d in graph.nodes(data=True) if d["input"]]
+        sizes.append(len(chosen[e.patient]))
+    drop_top = before - _predicted_probability(estimator, _removed(test, estimator, chosen), target)
+    drops = []
+    for _ in range(RANDOM_DRAWS):
+        draw = {
+            e.patient: list(rng.choice(np.asarray(e.inputs, dtype=object), min(n, len(e.inputs)), replace=False))
+            for e, n in zip(explanations, sizes)
+        }
+        drops.append(before - _predicted_probability(estimator, _removed(test, estimator, draw), target))
+    drop_random = np.mean(drops, axis=0)
+    difference = drop_top - drop_random
+    return {
+        "drop_top": float(drop_top.mean()),
+        "drop_random": float(drop_random.mean()),
+        "difference": float(difference.mean()),
+        "difference_sd": float(difference.std(ddof=1)),
+        "p_value": float(wilcoxon(drop_top, drop_random, alternative="greater").pvalue),
+        "input_nodes": float(np.mean(sizes)),
+        "patients": len(explanations),
+    }
+
+
+def _randomised(estimator: KGFusionClassifier, seed: int) -> KGFusionClassifier:
+    """A copy of the fitted estimator whose members' weights are re-initialised."""
+    clone = copy.copy(estimator)
+    torch.manual_seed(seed)
+    clone.models_ = []
+    for net in estimator.models_:
+        net = copy.deepcopy(net)
+        for module in net.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        clone.models_.append(net.eval())
+    return clone
+
+
+def sanity_check(estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int) -> dict:
+    """Spearman correlation of trained vs randomised-weight explanations."""
+    random = explain(_randomised(estimator, seed), test)
+    trained = pd.concat([e.scores for e in explanations], axis=1)
+    shuffled = pd.concat([e.scores for e in random], axis=1).reindex(trained.index)
+    result = {}
+    for name, (a, b) in {"": (trained, shuffled), "abs_": (trained.abs(), shuffled.abs())}.items():
+        per_patient = [spearmanr(a.iloc[:, i], b.iloc[:, i]).statistic for i in range(a.shape[1])]
+        result[f"{name}per_patient"] = float(np.nanmean(per_patient))
+        result[f"{name}per_patient_sd"] = float(np.nanstd(per_patient))
+        result[f"{name}cohort_mean"] = float(spearmanr(a.mean(axis=1), b.mean(axis=1)).statistic)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="shared data folder (default: $KGFUSION_DATA or ../shared/data)")
+    parser.add_argument("--quick", action="store_true", help="1 seed, smaller cohorts and fewer epochs (smoke run)")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    data = _data_dir(args.data_dir)
+    seeds = [0] if args.quick else [0, 1, 2]
+    n_ensemble = 1 if args.quick else 3
+    params = {"direct": "unlinked", "n_ensemble": n_ensemble, "max_epochs": 30 if args.quick else 100, "device": "cpu"}
+
+    reactome = reactome_kg(data)
+    runs = pd.DataFrame([planted_signal(reactome, s, params, 200 if args.quick else 300) for s in seeds], index=seeds)
+
+    rosmap = read_mogonet(data / "mogonet_rosmap")
+    train, test = rosmap.train_test()
+    estimator = KGFusionClassifier(kg=go_kg(data), random_state=0, **params).fit(train)
+    explanations = explain(estimator, test)
+    deletion = deletion_test(estimator, test, explanations, seed=0)
+    sanity = sanity_check(estimator, test, explanations, seed=0)
+    one_s, _ = timed(lambda: explain(estimator, rosmap, patients=[rosmap.samples[0]]), repeat=3)
+    all_s, _ = timed(lambda: explain(estimator, rosmap))
+
+    def mean_sd(column: str) -> str:
+        return f"{runs[column].mean():.3f} ± {runs[column].std(ddof=1) if len(runs) > 1 else 0.0:.3f}"
+
+    rows = [
+        {"measure": f"planted: AUPRC of {N_PLANTED} planted pathways ({len(seeds)} seeds)", "value": mean_sd("auprc"),
+         "target": ">= 0.9", "ok": runs["auprc"].mean() >= 0.9},
+        {"measure": "planted: chance AUPRC", "value": mean_sd("chance"), "target": "", "ok": ""},
+        {"measure": "planted: best rank of a planted pathway", "value": mean_sd("best_rank"), "target": "", "ok": ""},
+        {"measure": "planted: pathway nodes ranked", "value": mean_sd("pathways"), "target": "", "ok": ""},
+        {"measure": "planted: held-out accuracy", "value": mean_sd("accuracy"), "target": "", "ok": ""},
+        {"measure": "ROSMAP: held-out accuracy", "value": f"{estimator.score(test):.3f}", "target": "", "ok": ""},
+        {"measure": f"deletion: prob. drop, top-{TOP_K} explanation inputs", "value": f"{deletion['drop_top']:.4f}", "target": "", "ok": ""},
+        {"measure": f"deletion: prob. drop, random inputs ({RANDOM_DRAWS} draws)", "value": f"{deletion['drop_random']:.4f}", "target": "", "ok": ""},
+        {"measure": "deletion: input nodes removed per patient (mean)", "value": f"{deletion['input_nodes']:.1f}", "target": "", "ok": ""},
+        {"measure": f"deletion: paired difference (n={deletion['patients']})", "value": f"{deletion['difference']:.4f} ± {deletion['difference_sd']:.4f}",
+         "target": "> 0", "ok": deletion["difference"] > 0},
+        {"measure": "deletion: Wilcoxon p (one-sided)", "value": f"{deletion['p_value']:.2g}", "target": "< 0.05", "ok": deletion["p_value"] < 0.05},
+        {"measure": "sanity: Spearman trained vs random weights, per patient", "value": f"{sanity['per_patient']:.3f} ± {sanity['per_patient_sd']:.3f}",
+         "target": "low", "ok": ""},
+        {"measure": "sanity: Spearman of cohort mean scores", "value": f"{sanity['cohort_mean']:.3f}", "target": "low", "ok": ""},
+        {"measure": "sanity: same on |score|, per patient", "value": f"{sanity['abs_per_patient']:.3f} ± {sanity['abs_per_patient_sd']:.3f}",
+         "target": "low", "ok": ""},
+        {"measure": "sanity: same on |score|, cohort means", "value": f"{sanity['abs_cohort_mean']:.3f}", "target": "low", "ok": ""},
+        {"measure": "timing: explain 1 patient (s)", "value": f"{one_s:.3f}", "target": "<= 0.2", "ok": one_s <= 0.2},
+        {"measure": f"timing: explain {rosmap.n_samples} patients (s)", "value": f"{all_s:.2f}", "target": "<= 30", "ok": all_s <= 30},
+    ]
+    print(f"# explain on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, 2 torch threads"
+          f"{' (--quick)' if args.quick else ''}")
+    print(f"KGFusionClassifier({', '.join(f'{k}={v}' for k, v in params.items())}); ROSMAP pruned graph "
+          f"{estimator.graph_.num_nodes:,} nodes; planted AUPRC per seed: {runs['auprc'].round(3).tolist()}")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

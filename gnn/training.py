@@ -1,0 +1,180 @@
+"""Training loop of :class:`~gnn.KGFusionNet`: mini-batches, early stopping, full determinism.
+
+The loop knows tensors only (no cohorts): :class:`FusionBatch` holds the per-modality inputs of
+a set of patients and :func:`train_model` fits a model on one part and early-stops on another.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+__all__ = ["FusionBatch", "TrainConfig", "TrainResult", "train_model"]
+
+logger = logging.getLogger(__name__)
+
+LossFunction = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass
+class FusionBatch:
+    """Inputs of :class:`~gnn.KGFusionNet` for ``B`` patients.
+
+    Parameters
+    ----------
+    values : dict of str to Tensor
+        Per modality, float ``(B, F_m)`` values, 0 where unobserved.
+    observed : dict of str to Tensor
+        Per modality, bool ``(B, F_m)``: the value was measured.
+    present : Tensor
+        Bool ``(B, M)``: the patient has the modality (modalities in ``values`` order).
+    """
+
+    values: dict[str, Tensor]
+    observed: dict[str, Tensor]
+    present: Tensor
+
+    def __len__(self) -> int:
+        return int(self.present.shape[0])
+
+    def __getitem__(self, index: Tensor) -> FusionBatch:
+        return FusionBatch(
+            {m: v[index] for m, v in self.values.items()},
+            {m: o[index] for m, o in self.observed.items()},
+            self.present[index],
+        )
+
+    def to(self, device: torch.device | str) -> FusionBatch:
+        """Copy on ``device``."""
+        return FusionBatch(
+            {m: v.to(device) for m, v in self.values.items()},
+            {m: o.to(device) for m, o in self.observed.items()},
+            self.present.to(device),
+        )
+
+    def inputs(self) -> tuple[Mapping[str, Tensor], Mapping[str, Tensor], Tensor]:
+        """``(values, observed, present)``, the arguments of the model's ``forward``."""
+        return self.values, self.observed, self.present
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of :func:`train_model`.
+
+    Parameters
+    ----------
+    lr : float
+        AdamW learning rate (default: ``3e-3``).
+    weight_decay : float
+        AdamW weight decay (default: ``1e-2``).
+    max_epochs : int
+        Maximum passes over the training part (default: ``100``).
+    patience : int
+        Stop after this many epochs without a better validation loss (default: ``15``).
+    batch_size : int
+        Patients per step; ``0`` for full batch (default: ``32``).
+    """
+
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    max_epochs: int = 100
+    patience: int = 15
+    batch_size: int = 32
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_model` did: best epoch, its validation loss, the loss curves."""
+
+    best_epoch: int
+    best_val_loss: float
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+
+
+def _evaluate(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction) -> float:
+    model.eval()
+    with torch.no_grad():
+        return float(loss_fn(model(*batch.inputs()), target))
+
+
+def train_model(
+    model: nn.Module,
+    train: tuple[FusionBatch, Tensor],
+    val: tuple[FusionBatch, Tensor],
+    loss_fn: LossFunction,
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    desc: str = "training",
+) -> TrainResult:
+    """Fit ``model`` on ``train`` with AdamW, keeping the weights of the best ``val`` loss.
+
+    Batches are drawn with a generator seeded by ``seed``; together with a model built after
+    ``torch.manual_seed`` this makes two runs on CPU give identical weights. On return the model
+    holds the best weights and is in eval mode.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Called as ``model(values, observed, present)``.
+    train, val : tuple of (FusionBatch, Tensor)
+        Inputs and targets (class indices, or ``(B, 2)`` time/event for a Cox loss).
+    loss_fn : callable
+        ``loss_fn(output, target) -> scalar``.
+    config : TrainConfig
+        Optimisation settings.
+    seed : int
+        Seed of the batch order and of dropout (default: ``0``).
+    progress : bool
+        Show a progress bar over epochs (default: ``False``).
+    desc : str
+        Progress bar label.
+    """
+    inputs, target = train
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    n = len(inputs)
+    size = n if config.batch_size <= 0 else min(config.batch_size, n)
+    best = TrainResult(best_epoch=-1, best_val_loss=float("inf"))
+    best_state = copy.deepcopy(model.state_dict())
+    bar = tqdm(range(config.max_epochs), desc=desc, unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        order = torch.randperm(n, generator=generator).to(target.device)
+        total = 0.0
+        for start in range(0, n - size + 1, size):  # the last partial batch is dropped
+            index = order[start : start + size]
+            loss = loss_fn(model(*inputs[index].inputs()), target[index])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += float(loss.detach()) * len(index)
+        best.train_loss.append(total / n)
+        val_loss = _evaluate(model, val[0], val[1], loss_fn)
+        best.val_loss.append(val_loss)
+        bar.set_postfix(train=f"{best.train_loss[-1]:.3f}", val=f"{val_loss:.3f}")
+        if val_loss < best.best_val_loss - 1e-4:
+            best.best_epoch, best.best_val_loss = epoch, val_loss
+            best_state = copy.deepcopy(model.state_dict())
+        elif epoch - best.best_epoch >= config.patience:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    logger.debug("%s: best epoch %d, val loss %.4f", desc, best.best_epoch, best.best_val_loss)
+    return best

@@ -1,0 +1,145 @@
+"""Tests of fusion.estimator: sklearn conventions, determinism, checkpoints, survival."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from _cohorts import survival_cohort, tiny_cohort, tiny_kg
+from sklearn.base import clone
+
+from fusion import InvalidParameterError, LabelError, NotFittedError, read_mogonet
+from fusion.estimator import KGFusionClassifier, KGFusionSurvival
+from fusion.metrics import classification_metrics, concordance_index
+from kg import build_kg, shared_sources
+
+FAST = {
+    "max_epochs": 15,
+    "patience": 5,
+    "n_ensemble": 2,
+    "min_seeds": 2,
+    "max_fraction": 1.0,
+    "device": "cpu",
+    "n_threads": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def fitted() -> KGFusionClassifier:
+    return KGFusionClassifier(tiny_kg(), **FAST).fit(tiny_cohort())
+
+
+def test_init_stores_params_only_and_clone_works() -> None:
+    est = KGFusionClassifier(None, hidden=3, n_ensemble=4)
+    assert not [k for k in vars(est) if k.endswith("_")]
+    copy = clone(est)
+    assert copy.get_params() == est.get_params()
+    assert copy.set_params(hidden=5).hidden == 5
+
+
+def test_constructible_from_a_plain_dict() -> None:
+    config = {
+        "hidden": 6,
+        "layers": 1,
+        "n_ensemble": 2,
+        "shuffle_graph": True,
+        "device": "cpu",
+        "n_threads": 1,
+    }
+    assert KGFusionClassifier(**config).get_params()["layers"] == 1
+
+
+def test_predict_before_fit_raises() -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        KGFusionClassifier().predict(tiny_cohort())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("hidden", 0), ("dropout", 1.5), ("direct", "some"), ("val_size", 1.0), ("kg", "graph.json")],
+)
+def test_invalid_params_are_named(name: str, value: object) -> None:
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of KGFusionClassifier"):
+        KGFusionClassifier(**{name: value}).fit(tiny_cohort())
+
+
+def test_fit_links_prunes_and_predicts(fitted: KGFusionClassifier) -> None:
+    cohort = tiny_cohort(seed=1)
+    proba = fitted.predict_proba(cohort)
+    assert proba.shape == (60, 2)
+    assert np.allclose(proba.sum(1), 1.0, atol=1e-6)
+    assert list(fitted.classes_) == ["a", "b"]
+    assert set(fitted.predict(cohort)) <= {"a", "b"}
+    assert fitted.graph_.num_nodes == 16  # 12 genes, 3 terms, the root
+    assert int((fitted.feature_nodes_["mRNA"] >= 0).sum()) == 12  # NOTAGENE unlinked
+    assert len(fitted.models_) == 2
+    metrics = classification_metrics(cohort.labels, proba, fitted.classes_)
+    assert metrics["auc"] > 0.75  # held-out samples, planted signal
+
+
+def test_two_fits_with_one_seed_are_identical(fitted: KGFusionClassifier) -> None:
+    again = KGFusionClassifier(tiny_kg(), **FAST).fit(tiny_cohort())
+    assert np.array_equal(
+        again.predict_proba(tiny_cohort(seed=2)), fitted.predict_proba(tiny_cohort(seed=2))
+    )
+
+
+def test_checkpoint_round_trip(fitted: KGFusionClassifier, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "model")
+    loaded = KGFusionClassifier.load(tmp_path / "model", device="cpu")
+    cohort = tiny_cohort(seed=3)
+    assert np.array_equal(loaded.predict_proba(cohort), fitted.predict_proba(cohort))
+    assert list(loaded.classes_) == list(fitted.classes_)
+    assert loaded.get_params()["n_ensemble"] == 2
+    with pytest.raises(InvalidParameterError, match="KGFusionSurvival"):
+        KGFusionSurvival.load(tmp_path / "model")
+
+
+def test_missing_modality_and_shuffled_graph() -> None:
+    cohort = tiny_cohort(missing=True, classes=3)
+    est = KGFusionClassifier(tiny_kg(), shuffle_graph=True, **FAST).fit(cohort)
+    proba = est.predict_proba(cohort)
+    assert proba.shape == (60, 3)
+    assert not np.isnan(proba).any()
+    degrees = [(o.tolist(), i.tolist()) for o, i in est.graph_.degrees()]
+    plain = KGFusionClassifier(tiny_kg(), **FAST).fit(cohort)
+    assert degrees == [(o.tolist(), i.tolist()) for o, i in plain.graph_.degrees()]
+
+
+def test_without_kg_uses_direct_encoders_only() -> None:
+    est = KGFusionClassifier(None, **FAST).fit(tiny_cohort())
+    assert est.graph_.num_nodes == 0
+    assert est.models_[0].num_sources == 2
+
+
+def test_labels_required() -> None:
+    with pytest.raises(LabelError, match="labels"):
+        KGFusionClassifier(**FAST).fit(survival_cohort())
+
+
+def test_survival_c_index_out_of_sample(tmp_path: Path) -> None:
+    cohort = survival_cohort(n=240)
+    train, test = cohort.subset(cohort.samples[:160]), cohort.subset(cohort.samples[160:])
+    est = KGFusionSurvival(tiny_kg(), **{**FAST, "max_epochs": 60, "patience": 15, "lr": 1e-2}).fit(
+        train
+    )
+    risk = est.predict(test)
+    c_index = concordance_index(test.survival["time"], test.survival["event"], risk)
+    assert c_index > 0.7
+    assert est.score(test) == pytest.approx(c_index)
+    loaded = KGFusionSurvival.load(est.save(tmp_path / "cox"), device="cpu")
+    assert np.array_equal(loaded.predict(test), risk)
+
+
+@pytest.mark.realdata
+def test_rosmap_official_split(data_dir: Path) -> None:
+    torch.set_num_threads(1)
+    cohort = read_mogonet(data_dir / "mogonet_rosmap")
+    train, test = cohort.train_test()
+    kg = build_kg(shared_sources(data_dir), progress=False)
+    est = KGFusionClassifier(kg, n_ensemble=2, random_state=0).fit(train)
+    metrics = classification_metrics(test.labels, est.predict_proba(test), est.classes_)
+    assert metrics["auc"] > 0.8
+    assert est.graph_.num_nodes > 100

@@ -1,0 +1,66 @@
+"""Tests of fusion.evaluate: the harness's protocols, rows and summaries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from _cohorts import survival_cohort, tiny_cohort
+
+from fusion import Cohort, InvalidParameterError
+from fusion.baselines import EarlyFusionLogistic, RandomForestBaseline
+from fusion.estimator import KGFusionSurvival
+from fusion.evaluate import evaluate, format_summary, summarize
+
+MODELS = {"lr": EarlyFusionLogistic(), "rf": RandomForestBaseline(n_estimators=20)}
+
+
+def with_split(cohort: Cohort) -> Cohort:
+    split = pd.Series(["train"] * 40 + ["test"] * 20, index=cohort.samples)
+    return Cohort(
+        {m: cohort[m] for m in cohort},
+        cohort.modalities.values(),
+        labels=cohort.labels,
+        split=split,
+    )
+
+
+def test_official_protocol_one_row_per_estimator_and_seed() -> None:
+    results = evaluate(MODELS, with_split(tiny_cohort()), "official", seeds=(0, 1))
+    assert len(results) == 4
+    assert set(results["estimator"]) == {"lr", "rf"}
+    assert (results["n_train"] == 40).all() and (results["n_test"] == 20).all()
+    assert results[["acc", "f1", "f1_macro", "f1_weighted", "auc", "fit_time"]].notna().all().all()
+    rf = results[results["estimator"] == "rf"]
+    assert rf["auc"].nunique() == 2  # seeds reach the estimators
+
+
+def test_cv_protocol_holds_out_every_sample_once_per_repeat() -> None:
+    results = evaluate(
+        {"lr": EarlyFusionLogistic()}, tiny_cohort(), "cv", seeds=(3,), n_splits=3, n_repeats=2
+    )
+    assert len(results) == 6
+    assert results.groupby("repeat")["n_test"].sum().tolist() == [60, 60]
+    assert sorted(results["seed"].unique()) == [3, 4]
+
+
+def test_summary_mean_and_sd() -> None:
+    results = evaluate(MODELS, with_split(tiny_cohort()), "official", seeds=(0, 1))
+    summary = summarize(results)
+    assert list(summary.index) == [("lr", "official"), ("rf", "official")]
+    rf = results[results["estimator"] == "rf"]["acc"]
+    assert summary.loc[("rf", "official"), "acc_mean"] == pytest.approx(rf.mean())
+    assert summary.loc[("rf", "official"), "acc_sd"] == pytest.approx(rf.std())
+    assert summary["n"].tolist() == [2, 2]
+    assert format_summary(summary).loc[("lr", "official"), "acc"].count("±") == 1
+
+
+def test_survival_models_get_c_index() -> None:
+    model = KGFusionSurvival(None, max_epochs=10, n_ensemble=1, device="cpu", n_threads=1)
+    results = evaluate({"cox": model}, survival_cohort(n=90), "cv", n_splits=3, n_repeats=1)
+    assert results["c_index"].between(0, 1).all()
+    assert "acc" not in results
+
+
+def test_bad_protocol_is_refused() -> None:
+    with pytest.raises(InvalidParameterError, match="'protocol' parameter"):
+        evaluate(MODELS, tiny_cohort(), "holdout")  # type: ignore[arg-type]

@@ -1,0 +1,139 @@
+"""Tests of gnn.model.KGFusionNet: shapes, masks, embed outputs, training determinism."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gnn import FusionNetConfig, KGFusionNet, NodeInput, RelationGraph
+from gnn.training import FusionBatch, TrainConfig, train_model
+
+
+def tiny_graph() -> RelationGraph:
+    edges = torch.tensor([[0, 1, 2, 3], [3, 3, 4, 4]])  # genes 0-2 → terms 3, 4; term 3 → 4
+    is_a = torch.tensor([[3], [4]])
+    return RelationGraph(
+        ["g0", "g1", "g2", "T3", "T4"],
+        ["gene"] * 3 + ["go_term"] * 2,
+        ["annot", "is_a"],
+        [edges, is_a],
+    )
+
+
+def feature_nodes() -> dict[str, torch.Tensor]:
+    return {"mRNA": torch.tensor([0, 1, 2, -1]), "methylation": torch.tensor([-1, -1, -1])}
+
+
+def inputs(batch: int = 6, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "mRNA": torch.randn(batch, 4, generator=g),
+        "methylation": torch.randn(batch, 3, generator=g),
+    }
+
+
+@pytest.fixture
+def net() -> KGFusionNet:
+    torch.manual_seed(0)
+    return KGFusionNet(
+        tiny_graph(), feature_nodes(), 3, FusionNetConfig(hidden=4, embedding=5)
+    ).eval()
+
+
+def test_node_input_averages_observed_linked_values() -> None:
+    layer = NodeInput(3, {"m": torch.tensor([0, 0, 2, -1])})
+    values = {"m": torch.tensor([[1.0, 3.0, 5.0, 9.0]])}
+    observed = {"m": torch.tensor([[True, False, True, True]])}
+    out = layer(values, observed)  # (N, B, 2)
+    assert out[:, 0, 0].tolist() == [1.0, 0.0, 5.0]
+    assert out[:, 0, 1].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_embed_shapes_and_gates(net: KGFusionNet) -> None:
+    fused, attention, gates = net.embed(inputs())
+    assert fused.shape == (6, 5)
+    assert attention.shape == (6, 5)
+    assert torch.allclose(attention.sum(1), torch.ones(6))
+    assert gates.shape == (6, net.num_sources) == (6, 3)
+    assert torch.allclose(gates.sum(1), torch.ones(6))
+    assert net(inputs()).shape == (6, 3)
+    assert len(net.propagate(inputs())) == len(net.layers) + 1
+
+
+def test_full_masks_change_nothing(net: KGFusionNet) -> None:
+    x = inputs()
+    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
+    present = torch.ones(6, 2, dtype=torch.bool)
+    assert torch.equal(net(x), net(x, observed, present))
+
+
+def test_absent_modality_is_ignored(net: KGFusionNet) -> None:
+    x, y = inputs(seed=0), inputs(seed=1)
+    y["mRNA"] = x["mRNA"]  # methylation differs, but is absent
+    present = torch.tensor([[True, False]] * 6)
+    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
+    observed["methylation"][:] = False
+    out_x, out_y = net(x, observed, present), net(y, observed, present)
+    assert torch.allclose(out_x, out_y)
+    _, _, gates = net.embed(x, observed, present)
+    assert torch.all(gates[:, 2] == 0)  # the methylation encoder gets no weight
+
+
+def test_unobserved_values_are_ignored(net: KGFusionNet) -> None:
+    x = inputs()
+    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
+    observed["mRNA"][:, 1] = False
+    y = {m: v.clone() for m, v in x.items()}
+    y["mRNA"][:, 1] = 100.0
+    assert torch.allclose(net(x, observed), net(y, observed))
+
+
+def test_output_shape_does_not_depend_on_missing_modalities(net: KGFusionNet) -> None:
+    for present in ([True, True], [True, False], [False, True]):
+        mask = torch.tensor([present] * 6)
+        assert net(inputs(), present=mask).shape == (6, 3)
+
+
+def test_graph_only_and_direct_only_configs() -> None:
+    graph_only = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(direct="none"))
+    assert graph_only.num_sources == 1
+    direct_only = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(use_graph=False))
+    assert direct_only.num_sources == 2
+    unlinked = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(direct="unlinked"))
+    assert unlinked.num_sources == 3  # graph, mRNA's one unlinked feature, methylation
+    with pytest.raises(ValueError, match="needs a source"):
+        KGFusionNet(
+            tiny_graph(), feature_nodes(), 2, FusionNetConfig(direct="none", use_graph=False)
+        )
+
+
+def _fit(seed: int) -> KGFusionNet:
+    x = inputs(batch=40, seed=3)
+    target = (x["mRNA"][:, 0] > 0).long()
+    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
+    batch = FusionBatch(x, observed, torch.ones(40, 2, dtype=torch.bool))
+    torch.manual_seed(seed)
+    net = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(hidden=4, embedding=8))
+    index = torch.arange(40)
+    loss = torch.nn.functional.cross_entropy
+    result = train_model(
+        net,
+        (batch[index[:30]], target[:30]),
+        (batch[index[30:]], target[30:]),
+        loss,
+        TrainConfig(max_epochs=15, batch_size=10),
+        seed=seed,
+    )
+    assert 0 <= result.best_epoch < 15
+    assert len(result.val_loss) == len(result.train_loss)
+    return net
+
+
+def test_training_is_deterministic_and_learns() -> None:
+    a, b = _fit(7), _fit(7)
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(p, q), name
+    c = _fit(8)
+    assert not all(
+        torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values())
+    )
