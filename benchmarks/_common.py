@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import time
@@ -52,3 +53,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("|" + "|".join("---" for _ in columns) + "|")
     for row in rows:
         print("| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |")
+
+
+def model_parser(description: str, quick: str) -> argparse.ArgumentParser:
+    """Arguments shared by the model benchmarks: ``--data-dir``, ``--quick``, ``--threads``."""
+    parser = argparse.ArgumentParser(description=description)
+    default = os.environ.get("KGFUSION_DATA", str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=default, help="shared data folder (default: $KGFUSION_DATA or ../shared/data)")
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    return parser

@@ -6,8 +6,6 @@ test on 70 patients whose protein modality is missing. Prints macro-F1 (mean ± 
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 import warnings
@@ -16,6 +14,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import model_parser
 
 from fusion import read_breast_tcga
 from fusion.baselines import EarlyFusionLogistic, LateFusion, RandomForestBaseline
@@ -27,15 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = os.environ.get("KGFUSION_DATA", str(ROOT.parent / "shared" / "data"))
-    parser.add_argument(
-        "--data-dir",
-        default=default,
-        help="shared data folder (default: $KGFUSION_DATA or ../shared/data)",
-    )
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 2-member ensembles")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    parser = model_parser(__doc__.splitlines()[0], "2 seeds, 2-member ensembles")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)

@@ -8,9 +8,7 @@ Protocols: the official 245/106 split under 5 seeds, and 5 × 5 repeated stratif
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import sys
 import time
 import warnings
@@ -19,6 +17,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import model_parser
 
 from fusion import read_mogonet
 from fusion.baselines import EarlyFusionLogistic, EarlyFusionMLP, LateFusion, RandomForestBaseline
@@ -45,15 +45,7 @@ def estimators(kg: object, quick: bool) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = os.environ.get("KGFUSION_DATA", str(ROOT.parent / "shared" / "data"))
-    parser.add_argument(
-        "--data-dir",
-        default=default,
-        help="shared data folder (default: $KGFUSION_DATA or ../shared/data)",
-    )
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 2×2 CV, 2-member ensembles")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    parser = model_parser(__doc__.splitlines()[0], "2 seeds, 2×2 CV, 2-member ensembles")
     parser.add_argument("--protocol", choices=["official", "cv", "both"], default="both")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
