@@ -1,7 +1,6 @@
 """Pictures of explanations: a PNG of the subgraph, an offline interactive HTML, top-term bars.
 
-matplotlib (and pyvis for HTML) are optional: imported when called, with an ImportError naming
-what to install.
+matplotlib and pyvis are imported when a picture is drawn, so importing :mod:`fusion` stays fast.
 """
 
 from __future__ import annotations
@@ -39,14 +38,12 @@ _CDN_TAG = re.compile(r"<(link|script)\b[^>]*https?://[^>]*>(\s*</script>)?", re
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
+    """matplotlib's pyplot on the non-interactive Agg backend (imported lazily: it is slow)."""
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        msg = "plotting explanations needs matplotlib: pip install matplotlib"
-        raise ImportError(msg) from error
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -234,11 +231,8 @@ def write_html(
 
     vis-network is inlined: the page opens offline. Hovering a node shows its id, type and score.
     """
-    try:
-        from pyvis.network import Network
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        msg = "interactive explanation pages need pyvis: pip install pyvis"
-        raise ImportError(msg) from error
+    from pyvis.network import Network
+
     graph = explanation.subgraph(k, types, max_len=max_len)
     net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
     sizes = _sizes(graph, 10, 40)
