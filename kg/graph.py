@@ -14,7 +14,7 @@ annotations). The tables make building, merging, caching and tensor export vecto
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
     "make_nodes",
     "make_edges",
     "compose",
+    "resolve_dangling",
 ]
 
 logger = logging.getLogger(__name__)
@@ -503,6 +504,36 @@ def _present(value: Any) -> bool:
     if isinstance(value, float) and np.isnan(value):
         return False
     return not (isinstance(value, (list, tuple, np.ndarray)) and len(value) == 0)
+
+
+def resolve_dangling(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    on_dangling: str,
+    provenance: str,
+    error: Callable[[pd.DataFrame], Exception],
+    source: object = "graph",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Handle edges whose target is not a node, as a reader's ``on_dangling`` option says.
+
+    ``"raise"`` raises ``error(dangling_edges)`` (the reader knows how to name the file and
+    line); ``"drop"`` removes those edges (logged); ``"add"`` creates placeholder nodes named by
+    their id, typed like the edge's source (logged).
+    """
+    dangling = ~edges["target"].isin(nodes.index)
+    if not dangling.any():
+        return nodes, edges
+    if on_dangling == "raise":
+        raise error(edges[dangling])
+    if on_dangling == "drop":
+        logger.warning("%s: dropped %d edge(s) to undeclared nodes", source, int(dangling.sum()))
+        return nodes, edges[~dangling].reset_index(drop=True)
+    added = edges[dangling].drop_duplicates("target")
+    placeholders = make_nodes(
+        added["target"], nodes.loc[added["source"], "type"].to_numpy(), provenance, name=added["target"]
+    )
+    logger.info("%s: added %d placeholder node(s) for undeclared nodes", source, len(placeholders))
+    return pd.concat([nodes, placeholders]), edges
 
 
 def compose(graphs: Iterable[KnowledgeGraph], metadata: Mapping[str, Any] | None = None) -> KnowledgeGraph:

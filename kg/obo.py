@@ -7,7 +7,6 @@ with conflicting names, edges to undeclared terms and cycles in ``is_a``.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -31,18 +30,26 @@ from kg._source import (
     provenance_of,
     types_of_prefix,
 )
-from kg.graph import KnowledgeGraph, make_edges, make_nodes
+from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
 
 __all__ = ["read_obo", "find_cycle"]
 
-logger = logging.getLogger(__name__)
 
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"')
 #: Tags whose values the graph does not keep: their lines are dropped before obonet parses a
 #: stanza (a line starting ``tag:`` is always a well-formed tag line, so no error is hidden).
 _UNUSED_TAGS = tuple(
     f"{tag}:"
-    for tag in ("def", "comment", "property_value", "creation_date", "created_by", "subset", "replaced_by", "consider")
+    for tag in (
+        "def",
+        "comment",
+        "property_value",
+        "creation_date",
+        "created_by",
+        "subset",
+        "replaced_by",
+        "consider",
+    )
 )
 
 
@@ -101,7 +108,9 @@ def read_obo(
         provenance = provenance or provenance_of(path, header.get("data-version"))
         records = _term_records(path, terms, include_obsolete)
         nodes, edges = _tables(records, header, node_type, provenance)
-    nodes, edges = _resolve_dangling(path, nodes, edges, on_dangling, provenance)
+    nodes, edges = resolve_dangling(
+        nodes, edges, on_dangling, provenance, lambda d: _dangling_error(path, d), path
+    )
     for relation in acyclic:
         cycle = find_cycle(edges[edges["relation"] == relation])
         if cycle:
@@ -140,7 +149,11 @@ def _tables(
         for term_id, record in records.items()
         for relation, target in _term_edges(record)
     ]
-    edges = make_edges(*zip(*triples), provenance) if triples else make_edges([], "is_a", [], provenance)
+    edges = (
+        make_edges(*zip(*triples), provenance)
+        if triples
+        else make_edges([], "is_a", [], provenance)
+    )
     edges = edges.drop_duplicates(subset=["source", "relation", "target"], ignore_index=True)
     return nodes, edges
 
@@ -197,31 +210,16 @@ def _unquote(synonym: str) -> str:
     return match.group(1) if match else synonym
 
 
-def _resolve_dangling(
-    path: PathLike, nodes: pd.DataFrame, edges: pd.DataFrame, on_dangling: OnDangling, provenance: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    dangling = ~edges["target"].isin(nodes.index)
-    if not dangling.any():
-        return nodes, edges
-    if on_dangling == "raise":
-        row = edges[dangling].iloc[0]
-        tag = "is_a:" if row["relation"] == "is_a" else rf"relationship:\s*{re.escape(row['relation'])}"
-        line = find_line(path, rf"^{tag}\s*{re.escape(row['target'])}(\s|$)")
-        msg = (
-            f"{row['source']} {row['relation']} {row['target']!r}, which the file never declares "
-            f"({int(dangling.sum())} such edge(s)); pass on_dangling='add' to create placeholder "
-            "nodes or 'drop' to skip these edges"
-        )
-        raise DanglingReferenceError(msg, path, line)
-    if on_dangling == "drop":
-        logger.warning("%s: dropped %d edge(s) to undeclared terms", path, int(dangling.sum()))
-        return nodes, edges[~dangling].reset_index(drop=True)
-    added = edges[dangling].drop_duplicates("target")
-    placeholders = make_nodes(
-        added["target"], nodes.loc[added["source"], "type"].to_numpy(), provenance, name=added["target"]
+def _dangling_error(path: PathLike, dangling: pd.DataFrame) -> DanglingReferenceError:
+    row = dangling.iloc[0]
+    tag = "is_a:" if row["relation"] == "is_a" else rf"relationship:\s*{re.escape(row['relation'])}"
+    line = find_line(path, rf"^{tag}\s*{re.escape(row['target'])}(\s|$)")
+    msg = (
+        f"{row['source']} {row['relation']} {row['target']!r}, which the file never declares "
+        f"({len(dangling)} such edge(s)); pass on_dangling='add' to create placeholder "
+        "nodes or 'drop' to skip these edges"
     )
-    logger.info("%s: added %d placeholder node(s) for undeclared terms", path, len(placeholders))
-    return pd.concat([nodes, placeholders]), edges
+    return DanglingReferenceError(msg, path, line)
 
 
 def find_cycle(edges: pd.DataFrame) -> list[str]:
@@ -262,6 +260,6 @@ def find_cycle(edges: pd.DataFrame) -> list[str]:
     while True:  # inside a strongly connected component every walk returns to a visited node
         node = successors[node][0]
         if node in seen:
-            return [str(index[i]) for i in path[seen[node]:]]
+            return [str(index[i]) for i in path[seen[node] :]]
         seen[node] = len(path)
         path.append(node)

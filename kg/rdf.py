@@ -44,7 +44,7 @@ from kg._rdf_io import (
     turtle_term,
 )
 from kg._source import OnDangling, PathLike, find_line, provenance_of, types_of_prefix
-from kg.graph import KnowledgeGraph, make_edges, make_nodes
+from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
 
 __all__ = [
     "KGF",
@@ -98,7 +98,11 @@ def _label(graph: Graph, subject: Any) -> str | None:
 
 def _class_name(path: PathLike, graph: Graph, cls: URIRef, curie: str) -> str | None:
     """The label of a class; two different untagged/English labels raise ConflictingDefinitionError."""
-    labels = {str(o) for o in graph.objects(cls, RDFS.label) if isinstance(o, Literal) and o.language in (None, "en")}
+    labels = {
+        str(o)
+        for o in graph.objects(cls, RDFS.label)
+        if isinstance(o, Literal) and o.language in (None, "en")
+    }
     if len(labels) > 1:
         local = re.split(r"[/#]", str(cls))[-1]
         line = find_line(path, rf"{re.escape(local)}(?![\w.-])")
@@ -228,7 +232,9 @@ def read_rdf(
             "%s: skipped %d rdfs:subClassOf to anonymous non-restriction classes", path, skipped
         )
     edges = _edge_table(triples, provenance)
-    nodes, edges = _resolve_dangling(path, nodes, edges, on_dangling, provenance)
+    nodes, edges = resolve_dangling(
+        nodes, edges, on_dangling, provenance, lambda d: _dangling_error(path, d), path
+    )
     metadata = {"sources": [{"path": str(path), "format": "rdf", "provenance": provenance}]}
     return KnowledgeGraph(nodes, edges, metadata, validate=False)
 
@@ -242,39 +248,17 @@ def _edge_table(triples: list[tuple[str, str, str]], provenance: str) -> pd.Data
     return edges.drop_duplicates(subset=["source", "relation", "target"], ignore_index=True)
 
 
-def _resolve_dangling(
-    path: PathLike,
-    nodes: pd.DataFrame,
-    edges: pd.DataFrame,
-    on_dangling: OnDangling,
-    provenance: str,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    dangling = ~edges["target"].isin(nodes.index)
-    if not dangling.any():
-        return nodes, edges
-    if on_dangling == "raise":
-        targets = sorted(set(edges.loc[dangling, "target"]))
-        row = edges[dangling].iloc[0]
-        local = re.split(r"[/#]", curie_to_iri(row["target"]))[-1]
-        line = find_line(path, rf"{re.escape(local)}(?![\w.-])")
-        msg = (
-            f"{int(dangling.sum())} edge(s) name classes the file never declares as owl:Class, "
-            f"e.g. {row['source']} {row['relation']} {row['target']}; undeclared: {targets[:10]}; "
-            "pass on_dangling='add' to create placeholder nodes or 'drop' to skip these edges"
-        )
-        raise DanglingReferenceError(msg, path, line)
-    if on_dangling == "drop":
-        logger.warning("%s: dropped %d edge(s) to undeclared classes", path, int(dangling.sum()))
-        return nodes, edges[~dangling].reset_index(drop=True)
-    added = edges[dangling].drop_duplicates("target")
-    placeholders = make_nodes(
-        added["target"],
-        nodes.loc[added["source"], "type"].to_numpy(),
-        provenance,
-        name=added["target"],
+def _dangling_error(path: PathLike, dangling: pd.DataFrame) -> DanglingReferenceError:
+    targets = sorted(set(dangling["target"]))
+    row = dangling.iloc[0]
+    local = re.split(r"[/#]", curie_to_iri(row["target"]))[-1]
+    line = find_line(path, rf"{re.escape(local)}(?![\w.-])")
+    msg = (
+        f"{len(dangling)} edge(s) name classes the file never declares as owl:Class, "
+        f"e.g. {row['source']} {row['relation']} {row['target']}; undeclared: {targets[:10]}; "
+        "pass on_dangling='add' to create placeholder nodes or 'drop' to skip these edges"
     )
-    logger.info("%s: added %d placeholder node(s) for undeclared classes", path, len(placeholders))
-    return pd.concat([nodes, placeholders]), edges
+    return DanglingReferenceError(msg, path, line)
 
 
 def from_rdf(graph: Graph, *, provenance: str = "rdf") -> KnowledgeGraph:
