@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,11 @@ from kg import KnowledgeGraph, build_kg, load_kg, save_kg
 __all__ = [
     "ESTIMATORS",
     "FitResult",
-    "make_estimator",
     "build_run_kg",
-    "fit_from_config",
     "evaluate_from_config",
+    "fit_from_config",
     "load_model",
+    "make_estimator",
     "predictions",
 ]
 
@@ -108,18 +109,32 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
     Saves the model to ``out`` (default ``config.output / "model"``) with the pruned KG it used
     (for explanations) and, when there is a test part, ``test_metrics.json`` beside it.
     """
+    folder = Path(out) if out is not None else config.output / "model"
+    if folder.exists() and any(folder.iterdir()) and not (folder / "config.json").exists():
+        raise ConfigError(f"{folder}: exists and is not a model folder; refusing to replace it")
+    if not _takes_kg(config.model.name):
+        msg = f"model.name: {config.model.name!r} is a baseline without checkpoints; train a kgfusion model (baselines run in evaluate)"
+        raise ConfigError(msg)
     kg = build_run_kg(config, progress)
     cohort = config.cohort.read()
     train, test = cohort.train_test() if cohort.split is not None else (cohort, None)
     estimator = make_estimator(config.model, kg, **_progress_param(config.model, progress))
     estimator.fit(train)
-    folder = Path(out) if out is not None else config.output / "model"
-    estimator.save(folder)
-    if kg is not None and hasattr(estimator, "graph_"):
-        save_kg(kg.subgraph(estimator.graph_.node_ids), folder / _MODEL_KG)
     metrics = _scores(estimator, test) if test is not None else {}
-    (folder / "test_metrics.json").write_text(json.dumps({"n_test": 0 if test is None else test.n_samples, **metrics}, indent=1))
-    return FitResult(estimator, folder, metrics, 0 if test is None else test.n_samples)
+    n_test = 0 if test is None else test.n_samples
+    # written beside the destination and renamed at the end: never a half-written model folder
+    staging = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        estimator.save(staging)
+        if kg is not None and hasattr(estimator, "graph_"):
+            save_kg(kg.subgraph(estimator.graph_.node_ids), staging / _MODEL_KG)
+        (staging / "test_metrics.json").write_text(json.dumps({"n_test": n_test, **metrics}, indent=1))
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return FitResult(estimator, folder, metrics, n_test)
 
 
 def _progress_param(section: ModelSection, progress: bool) -> dict[str, Any]:

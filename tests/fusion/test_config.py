@@ -69,3 +69,20 @@ def test_kg_sources_section_builds_a_kg_config(tmp_path: Path) -> None:
     text = "cohort: {format: mogonet, path: .}\nkg: {sources: [{path: mini.obo, format: obo}]}\n"
     config = RunConfig.from_yaml(write(tmp_path, text)).kg.kg_config()
     assert [(s.path, s.format) for s in config.sources] == [(tmp_path / "mini.obo", "obo")]
+
+
+def test_train_refuses_to_replace_a_foreign_folder_or_save_a_baseline(tmp_path: Path) -> None:
+    from fusion.run import fit_from_config
+
+    (tmp_path / "cohort").symlink_to(TINY / "mogonet_tiny")
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    config = RunConfig.from_yaml(write(tmp_path, "cohort: {format: mogonet, path: cohort}\n"))
+    with pytest.raises(ConfigError, match="not a model folder"):
+        fit_from_config(config, out=foreign, progress=False)
+    assert (foreign / "keep.txt").read_text() == "mine"
+    baseline = RunConfig.from_dict({"cohort": {"format": "mogonet", "path": str(TINY / "mogonet_tiny")}, "model": {"name": "rf"}})
+    with pytest.raises(ConfigError, match="baseline without checkpoints"):
+        fit_from_config(baseline, out=tmp_path / "model", progress=False)
+    assert not (tmp_path / "model").exists()
