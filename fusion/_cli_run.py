@@ -140,7 +140,7 @@ def explain(
     top: Annotated[int, typer.Option("--top", "-k", help="Number of top nodes.")] = 20,
     node_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Keep node types (gene, go_term, pathway...).")] = None,
     namespace: Annotated[str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")] = None,
-    method: Annotated[str, typer.Option(help="ig, ig_features or attention.")] = "ig",
+    method: Annotated[str, typer.Option(help="contribution (exact), ig or ig_features.")] = "contribution",
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
     format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html).")] = None,

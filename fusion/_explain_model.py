@@ -52,7 +52,7 @@ def explain(
     estimator: ExplainableEstimator,
     cohort: Cohort,
     patients: Sequence[str] | None = None,
-    method: str = "ig",
+    method: str = "contribution",
     *,
     n_steps: int = 32,
     batch_size: int = 64,
@@ -70,8 +70,8 @@ def explain(
         The patients' data.
     patients : sequence of str, optional
         Sample ids to explain (default: every sample of ``cohort``).
-    method : {"ig", "ig_features", "attention"}
-        Attribution method (default: ``"ig"``).
+    method : {"contribution", "ig", "ig_features"}
+        Attribution method (see :func:`gnn.attribute`) (default: ``"contribution"``).
     n_steps, batch_size : int
         Passed to :func:`gnn.attribution.attribute`.
 

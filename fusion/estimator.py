@@ -36,7 +36,7 @@ __all__ = ["KGFusionClassifier", "KGFusionSurvival"]
 logger = logging.getLogger(__name__)
 
 _WEIGHTS, _CONFIG = "weights.safetensors", "config.json"
-_FORMAT = 1
+_FORMAT = 2  # 2: concept-score readout and logit fusion (format 1 pooled by attention)
 
 
 @contextmanager
@@ -95,12 +95,13 @@ class _KGFusionBase(BaseEstimator):
         direct: Literal["all", "unlinked", "none"] = "all",
         encoder: Literal["linear", "mlp"] = "linear",
         use_graph: bool = True,
+        aux_weight: float = 1.0,
         shuffle_graph: bool = False,
-        lr: float = 3e-3,
+        lr: float = 5e-3,
         weight_decay: float = 1e-2,
         max_epochs: int = 100,
         patience: int = 15,
-        batch_size: int = 32,
+        batch_size: int = 64,
         val_size: float = 0.2,
         n_ensemble: int = 3,
         random_state: int = 0,
@@ -121,6 +122,7 @@ class _KGFusionBase(BaseEstimator):
         self.direct = direct
         self.encoder = encoder
         self.use_graph = use_graph
+        self.aux_weight = aux_weight
         self.shuffle_graph = shuffle_graph
         self.lr = lr
         self.weight_decay = weight_decay
@@ -174,6 +176,8 @@ class _KGFusionBase(BaseEstimator):
                     name,
                     f"a float in [{low}, {high}]" + (" exclusive" if name == "val_size" else ""),
                 )
+        if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)) or self.aux_weight < 0:
+            raise self._invalid("aux_weight", "a float >= 0")
         if self.direct not in ("all", "unlinked", "none"):
             raise self._invalid("direct", "a str among {'all', 'unlinked', 'none'}")
         if self.encoder not in ("linear", "mlp"):
@@ -193,6 +197,7 @@ class _KGFusionBase(BaseEstimator):
             direct=self.direct,
             encoder=self.encoder,
             use_graph=use_graph,
+            aux_weight=self.aux_weight,
         )
 
     # --- task hooks -------------------------------------------------------------------------
@@ -439,7 +444,7 @@ class KGFusionClassifier(_KGFusionBase):
     ----------
     kg : KnowledgeGraph, optional
         Prior knowledge; features are linked to it with :func:`fusion.link.link_cohort`. Without
-        it (or with ``use_graph=False``) only the per-modality encoders are used.
+        it (or with ``use_graph=False``) only the per-modality heads are used.
     relations : list of str, optional
         Relations followed when pruning the graph to the closure of linked nodes (default all).
     min_seeds, max_fraction :
@@ -447,7 +452,7 @@ class KGFusionClassifier(_KGFusionBase):
         linked nodes (see :func:`gnn.seed_closure`) (defaults: ``10``, ``0.3``).
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
-    hidden, embedding, layers, dropout, input_dropout, direct, encoder, use_graph :
+    hidden, embedding, layers, dropout, input_dropout, direct, encoder, use_graph, aux_weight :
         Network settings (see :class:`gnn.FusionNetConfig`).
     shuffle_graph : bool
         Degree-preserving shuffle of the pruned graph's edges: the shuffled-KG ablation.

@@ -104,7 +104,7 @@ class Explanation:
     probability : float, optional
         The predicted probability of the explained class.
     method : str
-        Attribution method, e.g. ``"ig"`` or ``"attention"`` (default: ``"unknown"``).
+        Attribution method, e.g. ``"contribution"`` or ``"ig"`` (default: ``"unknown"``).
     model : mapping, optional
         Model provenance (name, version, fingerprint, training data, ...), exported to RDF.
     edge_scores : pandas.Series, optional

@@ -3,13 +3,13 @@
 A :class:`RelationGraph` turns a (pruned) :class:`kg.KnowledgeGraph` into one sparse adjacency per
 relation (reverse relations added); :class:`KGFusionNet` places patients' feature values on its
 nodes, propagates them with :class:`RelationalPropagation` layers (patients batched as channels),
-pools them by attention and fuses them with per-modality encoders; :func:`cox_ph_loss` trains its
+reads them out as concept-node scores and fuses them with per-modality heads; :func:`cox_ph_loss` trains its
 survival head. ``gnn`` may import :mod:`kg`, never :mod:`fusion`.
 """
 
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
 from gnn.losses import cox_ph_loss
-from gnn.model import AttentionReadout, FusionNetConfig, KGFusionNet, NodeInput
+from gnn.model import FusionNetConfig, KGFusionNet, NodeInput, NodeScoreReadout
 from gnn.propagation import RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
 from gnn.pruning import seed_closure
 from gnn.training import FusionBatch, TrainConfig, TrainResult, train_model
@@ -18,11 +18,11 @@ __all__ = [
     "ATTRIBUTION_METHODS",
     "NodeAttribution",
     "attribute",
-    "AttentionReadout",
     "FusionBatch",
     "FusionNetConfig",
     "KGFusionNet",
     "NodeInput",
+    "NodeScoreReadout",
     "RelationGraph",
     "RelationalPropagation",
     "TrainConfig",

@@ -2,33 +2,36 @@
 
 Three methods, each one call for a whole batch of patients (no per-patient loop):
 
+* ``"contribution"``: the exact, additive contribution of each concept node to the explained
+  class's logit through the graph branch (:meth:`~gnn.NodeScoreReadout.contributions`, its
+  standardised score times its readout weight, centred over classes) times the graph branch's
+  fusion weight. The scores sum, per patient, to the graph branch's share of the centred fused
+  logit (minus the readout bias); nodes outside the readout (linked input nodes) score 0.
 * ``"ig"``: integrated gradients (Sundararajan et al., 2017, "Axiomatic Attribution for Deep
-  Networks") on the *final node states* ``h_L`` that the attention readout pools, computed by
-  :class:`captum.attr.IntegratedGradients`. The baseline is the node states of the same patient
-  with no feature observed, so every node (genes, GO terms, pathways) gets a score:
+  Networks") on the *final node states* ``h_L`` that the readout scores, computed by
+  :class:`captum.attr.IntegratedGradients` on the explained class's *probability*. The baseline
+  is the node states of the same patient with no feature observed:
 
   .. math::
       \\phi_{b,n} = \\sum_c (h_{n,b,c} - h'_{n,b,c}) \\int_0^1
           \\frac{\\partial p_{y_b}(h' + \\alpha (h - h'))}{\\partial h_{n,b,c}} \\, d\\alpha
 
-  where ``p_y`` is the softmax probability of the explained class.
+  One forward pass records (through a forward pre-hook on ``model.readout``) the node states and
+  their baseline; captum then integrates only through the readout and the fusion, the other
+  sources' logits held fixed (:func:`_fused_probabilities`): one propagation per patient instead
+  of one per integration step.
 * ``"ig_features"``: integrated gradients on the input feature values (zero baseline: no
-  expression), through every branch (graph and direct encoders); a node scores the sum of its
+  expression), through every branch (graph and modality heads); a node scores the sum of its
   linked features' attributions. Only input nodes get scores.
-* ``"attention"``: the model's own weights: the readout attention ``a_{b,n}`` times the gate of
-  the graph branch ``g_{b,graph}``.
 
-The model is used unchanged. For ``"ig"``, one forward pass records (through forward pre-hooks on
-``model.readout`` and ``model.gate``) the node states, their baseline and the direct encoders'
-embeddings; captum then integrates only through readout, gate and head
-(:func:`_fused_probabilities`), since the propagation does not depend on the node states being
-integrated: one propagation per patient instead of one per integration step.
+The model is used unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, get_args
 
 import torch
@@ -39,7 +42,7 @@ from gnn.model import KGFusionNet
 
 __all__ = ["ATTRIBUTION_METHODS", "AttributionMethod", "NodeAttribution", "attribute"]
 
-AttributionMethod = Literal["ig", "ig_features", "attention"]
+AttributionMethod = Literal["contribution", "ig", "ig_features"]
 #: Every accepted ``method`` of :func:`attribute`.
 ATTRIBUTION_METHODS: tuple[str, ...] = get_args(AttributionMethod)
 Inputs = Mapping[str, Tensor]
@@ -75,17 +78,14 @@ class NodeAttribution:
 
 
 class _Hook:
-    """A forward pre-hook on ``module`` that records its first input and, with ``replace``
-    (batch first, ``(B, N, C)``), substitutes it transposed to the model's ``(N, B, C)``."""
+    """A forward pre-hook on ``module`` that records its first input (while in a ``with``)."""
 
-    def __init__(self, module: nn.Module, replace: Tensor | None = None) -> None:
-        self.replace = None if replace is None else replace.transpose(0, 1)
+    def __init__(self, module: nn.Module) -> None:
         self.value: Tensor | None = None
         self.handle = module.register_forward_pre_hook(self)
 
-    def __call__(self, module: nn.Module, args: tuple[Tensor, ...]) -> tuple[Tensor, ...] | None:
+    def __call__(self, module: nn.Module, args: tuple[Tensor, ...]) -> None:
         self.value = args[0]
-        return None if self.replace is None else (self.replace, *args[1:])
 
     def __enter__(self) -> Self:
         return self
@@ -105,39 +105,19 @@ def _probabilities(model: KGFusionNet, values: Inputs, observed: Inputs, present
     return torch.softmax(model(values, observed, present), dim=-1)
 
 
-def _direct_sources(
-    model: KGFusionNet, values: Inputs, observed: Inputs, present: Tensor
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """One forward pass: final node states ``(B, N, C)``, their no-feature baseline, the direct
-    encoders' embeddings ``(B, S - 1, E)`` (the gate's input bar the graph source) and the
-    ``(B, S)`` mask of the sources available to each patient."""
-    unobserved = {m: torch.zeros_like(observed[m]) for m in model.modalities}
-    with torch.no_grad():
-        with _Hook(model.readout) as baseline:
-            model.embed(values, unobserved, present)
-        with _Hook(model.readout) as states, _Hook(model.gate) as gate:
-            model.embed(values, observed, present)
-    direct = [i for i in range(len(model.modalities)) if str(i) in model.encoders]
-    available = torch.cat([present.any(dim=1, keepdim=True), present[:, direct]], dim=1)
-    return (
-        states.value.transpose(0, 1).contiguous(),
-        baseline.value.transpose(0, 1).contiguous(),
-        gate.value[:, 1:].contiguous(),
-        available,
-    )
+def _require_graph(model: KGFusionNet, method: str) -> None:
+    if not model.config.use_graph:
+        msg = f"method={method!r} attributes concept nodes; this model has no graph branch (use_graph=False)."
+        raise ValueError(msg)
 
 
-def _fused_probabilities(
-    model: KGFusionNet, h: Tensor, direct: Tensor, available: Tensor
-) -> Tensor:
-    """Class probabilities from final node states ``h`` ``(B, N, C)`` and fixed direct-encoder
-    embeddings: the readout, gate and head of :meth:`KGFusionNet.embed` / ``forward``, without
-    re-running the propagation (which does not depend on ``h``)."""
-    pooled, _ = model.readout(h.transpose(0, 1))
-    stacked = torch.cat([model.graph_projection(pooled)[:, None, :], direct], dim=1)
-    logits = model.gate(stacked).squeeze(-1).masked_fill(~available, float("-inf"))
-    gates = torch.softmax(logits, dim=1).nan_to_num(0.0)
-    return torch.softmax(model.head(torch.einsum("bs,bse->be", gates, stacked)), dim=-1)
+def _fused_probabilities(model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor) -> Tensor:
+    """Class probabilities from final node states ``h`` ``(B, N, C)`` and the other sources'
+    fixed logits ``(B, S - 1, O)``: the readout and fusion of :meth:`KGFusionNet.forward`,
+    without re-running the propagation (which does not depend on ``h``)."""
+    graph_logits, _ = model.readout(h.transpose(0, 1))
+    logits = torch.cat([graph_logits[:, None, :], others], dim=1)
+    return torch.softmax(model.fuse(logits, available)[0], dim=-1)
 
 
 def _node_state_ig(
@@ -151,21 +131,18 @@ def _node_state_ig(
 ) -> tuple[Tensor, None]:
     from captum.attr import IntegratedGradients
 
-    if not model.config.use_graph:
-        msg = (
-            "method='ig' attributes node states; this model has no graph branch (use_graph=False)."
-        )
-        raise ValueError(msg)
-    states, baseline, direct, available = _direct_sources(model, values, observed, present)
-
-    def forward(h: Tensor, direct: Tensor, available: Tensor) -> Tensor:
-        return _fused_probabilities(model, h, direct, available)
-
-    attributions = IntegratedGradients(forward).attribute(
-        states,
-        baselines=baseline,
+    _require_graph(model, "ig")
+    unobserved = {m: torch.zeros_like(observed[m]) for m in model.modalities}
+    with torch.no_grad():
+        with _Hook(model.readout) as baseline:
+            model.sources(values, unobserved, present)
+        with _Hook(model.readout) as states:
+            logits, available, _ = model.sources(values, observed, present)
+    attributions = IntegratedGradients(partial(_fused_probabilities, model)).attribute(
+        states.value.transpose(0, 1).contiguous(),
+        baselines=baseline.value.transpose(0, 1).contiguous(),
         target=target,
-        additional_forward_args=(direct, available),
+        additional_forward_args=(logits[:, 1:].contiguous(), available),
         n_steps=n_steps,
         internal_batch_size=batch_size * n_steps,
     )
@@ -205,7 +182,7 @@ def _feature_ig(
     return scores, dict(zip(model.modalities, attributions))
 
 
-def _attention(
+def _contribution(
     model: KGFusionNet,
     values: Inputs,
     observed: Inputs,
@@ -214,16 +191,20 @@ def _attention(
     n_steps: int,
     batch_size: int,
 ) -> tuple[Tensor, None]:
+    _require_graph(model, "contribution")
     with torch.no_grad():
-        _, attention, gates = model.embed(values, observed, present)
-    graph_gate = gates[:, :1] if model.config.use_graph else torch.zeros_like(gates[:, :1])
-    return attention * graph_gate, None
+        logits, available, concept = model.sources(values, observed, present)
+        _, gates = model.fuse(logits, available)
+        share = model.readout.contributions(concept, target) * gates[:, :1]
+    scores = share.new_zeros(share.shape[0], model.graph.num_nodes)
+    scores[:, model.readout.nodes] = share
+    return scores, None
 
 
 _METHODS: dict[str, Callable[..., tuple[Tensor, dict[str, Tensor] | None]]] = {
+    "contribution": _contribution,
     "ig": _node_state_ig,
     "ig_features": _feature_ig,
-    "attention": _attention,
 }
 
 
@@ -233,7 +214,7 @@ def attribute(
     observed: Inputs | None = None,
     present: Tensor | None = None,
     *,
-    method: AttributionMethod = "ig",
+    method: AttributionMethod = "contribution",
     target: Tensor | None = None,
     n_steps: int = 32,
     batch_size: int = 64,
@@ -246,7 +227,7 @@ def attribute(
         observed (Mapping[str, Tensor], optional): Per modality ``(B, F_m)`` bool masks
             (default: all observed).
         present (Tensor, optional): ``(B, M)`` bool, modality present (default: all).
-        method (str): One of :data:`ATTRIBUTION_METHODS` (default: ``"ig"``).
+        method (str): One of :data:`ATTRIBUTION_METHODS` (default: ``"contribution"``).
         target (Tensor, optional): ``(B,)`` class to explain (default: the predicted class).
         n_steps (int): Integral approximation steps for the IG methods (default: ``32``).
         batch_size (int): Patients per internal IG batch (memory bound) (default: ``64``).

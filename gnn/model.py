@@ -1,15 +1,19 @@
 """The knowledge-propagating fusion network.
 
 Patients' linked feature values enter the knowledge graph as node input channels (one value and
-one presence channel per modality), relational propagation spreads them over the ontology, and
-attention pooling over nodes gives a graph embedding per patient. Per-modality encoders embed the
-features directly (all of them, or only those not linked to the graph), and a gate over the
-available sources fuses the embeddings for a classification or Cox survival head.
+one presence channel per modality) and relational propagation spreads them over the ontology.
+Every *concept* node (a GO term, pathway or phenotype that no feature links to) then gets one
+activity score per patient, and a linear model over those scores gives the graph branch's logits:
+the contribution of each term to a prediction is exact and additive. Per-modality heads score
+the features directly (all of them, or only those not linked to the graph), and learned source
+weights over the sources available to each patient fuse the logits for a classification or Cox
+survival output (late fusion *on* the graph). Training adds each source's own loss to the fused
+loss (deep supervision), so every source learns to predict on its own, as in late fusion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -18,7 +22,9 @@ from torch import Tensor, nn
 
 from gnn.propagation import RelationalPropagation, RelationGraph
 
-__all__ = ["AttentionReadout", "FusionNetConfig", "KGFusionNet", "NodeInput"]
+__all__ = ["FusionNetConfig", "KGFusionNet", "NodeInput", "NodeScoreReadout"]
+
+Loss = Callable[[Tensor, Tensor], Tensor]
 
 Inputs = Mapping[str, Tensor]
 
@@ -32,20 +38,24 @@ class FusionNetConfig:
     hidden : int
         Channels per graph node (default: ``8``).
     embedding : int
-        Size of each source embedding and of the fused embedding (default: ``32``).
+        Hidden width of the per-modality heads when ``encoder="mlp"`` (default: ``32``).
     layers : int
         Propagation layers (default: ``2``).
     dropout : float
-        Dropout on node states and embeddings (default: ``0.3``).
+        Dropout on the concept scores and hidden layers (default: ``0.3``).
     input_dropout : float
-        Dropout on the direct encoders' input features (default: ``0.2``).
+        Dropout on the per-modality heads' input features (default: ``0.2``).
     direct : {"all", "unlinked", "none"}
-        Which features the per-modality encoders see (default: ``"all"``).
+        Which features the per-modality heads see (default: ``"all"``).
     encoder : {"linear", "mlp"}
-        Per-modality encoders: one linear map (a regularised linear model, strong on a few
-        hundred patients) or linear + ReLU (default: ``"linear"``).
+        Per-modality heads: a linear model (strong on a few hundred patients) or a one-hidden-
+        layer MLP (default: ``"linear"``).
     use_graph : bool
-        Use the graph branch at all (``False`` gives a gated late-fusion MLP) (default: ``True``).
+        Use the graph branch at all (``False`` gives late fusion of the modality heads)
+        (default: ``True``).
+    aux_weight : float
+        Weight of the sources' own losses next to the fused loss in :meth:`KGFusionNet.objective`
+        (default: ``1.0``).
     """
 
     hidden: int = 8
@@ -56,6 +66,7 @@ class FusionNetConfig:
     direct: Literal["all", "unlinked", "none"] = "all"
     encoder: Literal["linear", "mlp"] = "linear"
     use_graph: bool = True
+    aux_weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON-serialisable)."""
@@ -95,30 +106,56 @@ class NodeInput(nn.Module):
         return torch.stack(channels, dim=-1)
 
 
-class AttentionReadout(nn.Module):
-    """Attention pooling over nodes: ``g_b = Σ_n softmax_n(w·tanh(V h_{n,b})) h_{n,b}``.
+class NodeScoreReadout(nn.Module):
+    """A linear model over one activity score per readout node.
+
+    Each readout node ``n`` gets the score ``a_{b,n} = u · h_{n,b}`` for patient ``b``, standardised
+    over patients (batch statistics in training, running ones in eval mode), and the logits are
+    ``Σ_n z_{b,n} W_{:,n} + c``. A node's contribution to a logit is therefore exactly
+    ``z_{b,n} W_{k,n}`` (see :meth:`contributions`).
+
+    Args:
+        channels (int): Node state channels ``C``.
+        nodes (Tensor): Positions of the ``K`` readout nodes.
+        out_channels (int): Output logits ``O``.
+        dropout (float): Dropout on the scores (default: ``0.0``).
 
     Shapes:
-        - **input:** ``(N, B, C)``
-        - **output:** embedding ``(B, C)`` and attention ``(B, N)``
+        - **input:** node states ``(N, B, C)``
+        - **output:** logits ``(B, O)`` and standardised scores ``(B, K)``
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, nodes: Tensor, out_channels: int, dropout: float = 0.0) -> None:
         super().__init__()
-        self.score = nn.Sequential(nn.Linear(channels, channels), nn.Tanh(), nn.Linear(channels, 1))
+        self.register_buffer("nodes", nodes.to(torch.long), persistent=False)
+        self.score = nn.Linear(channels, 1)
+        self.norm = nn.BatchNorm1d(len(nodes), affine=False)
+        self.dropout = nn.Dropout(dropout)
+        self.linear = nn.Linear(len(nodes), out_channels)
 
     def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        attention = torch.softmax(self.score(h).squeeze(-1), dim=0)  # (N, B)
-        return torch.einsum("nb,nbc->bc", attention, h), attention.T
+        z = self.norm(self.score(h[self.nodes]).squeeze(-1).T)
+        return self.linear(self.dropout(z)), z
+
+    def contributions(self, z: Tensor, target: Tensor) -> Tensor:
+        """``(B, K)`` contribution of each node to the logit of class ``target[b]`` relative to
+        the mean logit (for one output, a Cox log-risk, to that output): additive and exact,
+        they sum to the centred logit minus the bias.
+        """
+        weight = self.linear.weight  # (O, K)
+        if weight.shape[0] == 1:
+            return z * weight[0]
+        return z * (weight - weight.mean(dim=0))[target]
 
 
 class KGFusionNet(nn.Module):
     """Knowledge-graph fusion network for classification or survival.
 
-    Sources are the graph branch (linked features propagated over the KG, pooled by attention)
-    and one direct encoder per modality. A softmax gate over the sources available to each
-    patient (a modality encoder only when the patient has that modality) gives the fused
-    embedding, and a linear head the logits or the Cox log-risk.
+    Sources are the graph branch (linked features propagated over the KG, read out by a linear
+    model over concept-node scores, :class:`NodeScoreReadout`) and one head per modality. The
+    fused output is a weighted sum of the source logits, with learned weights renormalised over
+    the sources available to each patient (a modality head only when the patient has that
+    modality).
 
     Args:
         graph (RelationGraph): The (pruned) knowledge graph.
@@ -143,7 +180,7 @@ class KGFusionNet(nn.Module):
         self.config = config = config or FusionNetConfig()
         self.modalities = list(feature_nodes)
         self.graph = graph
-        c, e = config.hidden, config.embedding
+        c = config.hidden
         self.node_input = NodeInput(graph.num_nodes, feature_nodes)
         self.input = nn.Linear(2 * len(self.modalities), c)
         types = sorted(set(graph.node_types))
@@ -154,27 +191,48 @@ class KGFusionNet(nn.Module):
             RelationalPropagation(c, len(graph.relations), config.dropout)
             for _ in range(config.layers)
         )
-        self.readout = AttentionReadout(c)
-        self.graph_projection = nn.Sequential(nn.Linear(c, e), nn.ReLU())
-        self.encoders = nn.ModuleDict()
+        if config.use_graph:
+            self.readout = NodeScoreReadout(c, self._readout_nodes(feature_nodes), out_channels, config.dropout)
+        self.heads = nn.ModuleDict()
         for i, (name, nodes) in enumerate(feature_nodes.items()):
             keep = torch.ones_like(nodes, dtype=torch.bool) if config.direct == "all" else nodes < 0
             if config.direct != "none" and int(keep.sum()) > 0:
-                activation = nn.ReLU() if config.encoder == "mlp" else nn.Identity()
-                self.encoders[str(i)] = nn.Sequential(
-                    nn.Dropout(config.input_dropout), nn.Linear(int(keep.sum()), e), activation
-                )
+                self.heads[str(i)] = self._head(int(keep.sum()), out_channels)
             self.register_buffer(f"direct_{i}", keep, persistent=False)
-        if not config.use_graph and not len(self.encoders):
-            msg = "KGFusionNet needs a source: use_graph=False and no direct encoder (direct='none' or no unlinked feature)."
+        if not self.num_sources:
+            msg = "KGFusionNet needs a source: use_graph=False and no direct head (direct='none' or no unlinked feature)."
             raise ValueError(msg)
-        self.gate = nn.Linear(e, 1)
-        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(e, out_channels))
+        self.source_weight = nn.Parameter(torch.zeros(self.num_sources))
+
+    def _readout_nodes(self, feature_nodes: Mapping[str, Tensor]) -> Tensor:
+        """Concept nodes (no feature links to them); every node when all are linked."""
+        linked = torch.zeros(self.graph.num_nodes, dtype=torch.bool)
+        for nodes in feature_nodes.values():
+            linked[nodes[nodes >= 0]] = True
+        concept = torch.nonzero(~linked).squeeze(1)
+        return concept if len(concept) else torch.arange(self.graph.num_nodes)
+
+    def _head(self, in_features: int, out_channels: int) -> nn.Sequential:
+        config = self.config
+        if config.encoder == "linear":
+            return nn.Sequential(nn.Dropout(config.input_dropout), nn.Linear(in_features, out_channels))
+        return nn.Sequential(
+            nn.Dropout(config.input_dropout),
+            nn.Linear(in_features, config.embedding),
+            nn.ReLU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.embedding, out_channels),
+        )
 
     @property
     def num_sources(self) -> int:
-        """Number of fused sources (graph branch first, then the direct encoders)."""
-        return int(self.config.use_graph) + len(self.encoders)
+        """Number of fused sources (graph branch first, then the modality heads)."""
+        return int(self.config.use_graph) + len(self.heads)
+
+    @property
+    def readout_ids(self) -> list[str]:
+        """KG ids of the readout nodes, in the column order of the concept scores."""
+        return [self.graph.node_ids[i] for i in self.readout.nodes.tolist()]
 
     def _defaults(
         self, values: Inputs, observed: Inputs | None, present: Tensor | None
@@ -199,40 +257,63 @@ class KGFusionNet(nn.Module):
             states.append(states[-1] + layer(states[-1], self.graph.adjacency))
         return states
 
-    def embed(
+    def sources(
         self, values: Inputs, observed: Inputs | None = None, present: Tensor | None = None
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """Fused embedding ``(B, E)``, node attention ``(B, N)`` and source gates ``(B, S)``.
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Each source's logits ``(B, S, O)``, the ``(B, S)`` mask of the sources available to
+        each patient, and the standardised concept scores ``(B, K)`` (``None`` without graph).
 
         ``observed`` (per modality ``(B, F_m)`` bool) defaults to all observed and ``present``
         (``(B, M)`` bool, a patient has the modality) to all present. Values of unobserved
         entries and of absent modalities are ignored.
         """
         observed, present = self._defaults(values, observed, present)
-        batch = present.shape[0]
-        sources, available = [], []
-        attention = present.new_zeros(batch, self.graph.num_nodes, dtype=torch.float32)
+        logits, available, scores = [], [], None
         if self.config.use_graph:
-            pooled, attention = self.readout(self.propagate(values, observed)[-1])
-            sources.append(self.graph_projection(pooled))
+            graph_logits, scores = self.readout(self.propagate(values, observed)[-1])
+            logits.append(graph_logits)
             available.append(present.any(dim=1))
         for i, name in enumerate(self.modalities):
-            if str(i) in self.encoders:
+            if str(i) in self.heads:
                 keep = getattr(self, f"direct_{i}")
                 x = (values[name] * observed[name].to(values[name].dtype))[:, keep]
-                sources.append(self.encoders[str(i)](x))
+                logits.append(self.heads[str(i)](x))
                 available.append(present[:, i])
-        stacked = torch.stack(sources, dim=1)  # (B, S, E)
-        mask = torch.stack(available, dim=1)
-        logits = self.gate(stacked).squeeze(-1).masked_fill(~mask, float("-inf"))
-        gates = torch.softmax(logits, dim=1).nan_to_num(0.0)  # a patient with no source: zeros
-        return torch.einsum("bs,bse->be", gates, stacked), attention, gates
+        return torch.stack(logits, dim=1), torch.stack(available, dim=1), scores
+
+    def fuse(self, logits: Tensor, available: Tensor) -> tuple[Tensor, Tensor]:
+        """Fused output ``(B, O)`` and source weights ``(B, S)`` (zero for unavailable sources;
+        all zero, and a zero output, for a patient with no source)."""
+        weights = self.source_weight.expand_as(available).masked_fill(~available, float("-inf"))
+        gates = torch.softmax(weights, dim=1).nan_to_num(0.0)
+        return torch.einsum("bs,bso->bo", gates, logits), gates
 
     def forward(
         self, values: Inputs, observed: Inputs | None = None, present: Tensor | None = None
     ) -> Tensor:
-        fused, _, _ = self.embed(values, observed, present)
-        return self.head(fused)
+        logits, available, _ = self.sources(values, observed, present)
+        return self.fuse(logits, available)[0]
+
+    def objective(
+        self,
+        values: Inputs,
+        observed: Inputs | None,
+        present: Tensor | None,
+        target: Tensor,
+        loss_fn: Loss,
+    ) -> Tensor:
+        """Training loss: ``loss_fn`` of the fused output plus ``aux_weight`` times the mean of
+        each source's own loss over the patients for whom it is available."""
+        logits, available, _ = self.sources(values, observed, present)
+        loss = loss_fn(self.fuse(logits, available)[0], target)
+        if self.config.aux_weight == 0 or self.num_sources == 1:
+            return loss
+        own = [
+            loss_fn(logits[mask, s], target[mask])
+            for s, mask in enumerate(available.T)
+            if int(mask.sum()) > 1
+        ]
+        return loss + self.config.aux_weight * torch.stack(own).mean() if own else loss
 
     def __repr__(self) -> str:
         return (

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
-from kg import KnowledgeGraph
+from kg import KnowledgeGraph, make_edges
 
 __all__ = ["seed_closure"]
 
@@ -22,6 +23,44 @@ def _reach_counts(adjacency: csr_matrix, seeds: np.ndarray) -> np.ndarray:
     for seed in seeds:
         counts[breadth_first_order(adjacency, seed, directed=True, return_predecessors=False)] += 1
     return counts
+
+
+def _bridges(edges: pd.DataFrame, index: pd.Index, keep: np.ndarray) -> pd.DataFrame:
+    """Edges ``u -r-> v`` between kept nodes for each path ``u -r-> d_1 -> ... -> v`` through dropped nodes.
+
+    The relation is the path's first one: under the true-path rule a gene annotated to a dropped
+    term is annotated to its kept superterms, and a member of a dropped sub-pathway is a member
+    of the kept pathway above it.
+    """
+    n = len(index)
+    src, dst = index.get_indexer(edges["source"]), index.get_indexer(edges["target"])
+
+    def matrix(mask: np.ndarray) -> csr_matrix:
+        return coo_matrix((np.ones(int(mask.sum()), np.float32), (src[mask], dst[mask])), (n, n)).tocsr()
+
+    def boolean(m: csr_matrix) -> csr_matrix:
+        m.data[:] = 1.0
+        return m
+
+    dropped = ~keep
+    inner = matrix(dropped[src] & dropped[dst])
+    reach = boolean(matrix(dropped[src] & keep[dst]))  # dropped d -> kept v, through dropped nodes
+    while True:
+        grown = boolean(reach + inner @ reach)
+        if grown.nnz == reach.nnz:
+            break
+        reach = grown
+    first = keep[src] & dropped[dst]
+    parts = []
+    for relation in pd.unique(edges["relation"].to_numpy()[first]):
+        bridged = (matrix(first & (edges["relation"] == relation).to_numpy()) @ reach).tocoo()
+        loop = bridged.row == bridged.col
+        parts.append(make_edges(index[bridged.row[~loop]], relation, index[bridged.col[~loop]], "seed_closure"))
+    if not parts:
+        return make_edges([], "", [], "seed_closure")
+    bridges = pd.concat(parts, ignore_index=True)
+    direct = pd.MultiIndex.from_frame(edges[["source", "relation", "target"]])
+    return bridges[~pd.MultiIndex.from_frame(bridges[["source", "relation", "target"]]).isin(direct)]
 
 
 def seed_closure(
@@ -39,7 +78,9 @@ def seed_closure(
     ``min_seeds`` seeds reach it (a term above a single linked gene repeats that gene's value)
     and at most ``max_fraction`` of the seeds do (a root averages the whole cohort). Since
     ``min_seeds`` counts only grow towards the roots, the kept terms are closed upwards up to the
-    ``max_fraction`` cut.
+    ``max_fraction`` cut. A kept node whose path to a kept node runs through dropped nodes gets
+    a direct edge to it, labelled with the path's first relation (see :func:`_bridges`), so the
+    kept terms still receive their genes' values.
 
     Parameters
     ----------
@@ -61,6 +102,14 @@ def seed_closure(
     >>> edges = make_edges(["g1", "g2", "g1"], "involved_in", ["T1", "T1", "T2"], "x")
     >>> sorted(seed_closure(KnowledgeGraph(nodes, edges), ["g1", "g2"], min_seeds=2).nodes.index)
     ['T1', 'g1', 'g2']
+
+    A term reached through a dropped one keeps its genes through a bridge edge:
+
+    >>> nodes = make_nodes(["g1", "g2", "T1", "T2"], ["gene", "gene", "go_term", "go_term"], "x")
+    >>> edges = make_edges(["g1", "g2", "T1"], ["involved_in", "involved_in", "is_a"], ["T1", "T2", "T2"], "x")
+    >>> pruned = seed_closure(KnowledgeGraph(nodes, edges), ["g1", "g2"], min_seeds=2)
+    >>> sorted(map(tuple, pruned.edges[["source", "relation", "target"]].to_numpy()))
+    [('g1', 'involved_in', 'T2'), ('g2', 'involved_in', 'T2')]
     """
     seeds = list(dict.fromkeys(kg.check_nodes(seeds)))
     closure = kg.prune(seeds, relations)
@@ -85,4 +134,6 @@ def seed_closure(
     logger.info(
         "seed_closure: %d of %d closure nodes kept (%d seeds)", int(keep.sum()), n, len(seeds)
     )
-    return closure.subgraph(index[keep])
+    kept = closure.subgraph(index[keep])
+    edges = pd.concat([kept.edges, _bridges(edges, index, keep)], ignore_index=True)
+    return KnowledgeGraph(kept.nodes, edges, closure.metadata, validate=False)

@@ -71,7 +71,7 @@ class TrainConfig:
     Parameters
     ----------
     lr : float
-        AdamW learning rate (default: ``3e-3``).
+        AdamW learning rate (default: ``5e-3``).
     weight_decay : float
         AdamW weight decay (default: ``1e-2``).
     max_epochs : int
@@ -79,14 +79,14 @@ class TrainConfig:
     patience : int
         Stop after this many epochs without a better validation loss (default: ``15``).
     batch_size : int
-        Patients per step; ``0`` for full batch (default: ``32``).
+        Patients per step; ``0`` for full batch (default: ``64``).
     """
 
-    lr: float = 3e-3
+    lr: float = 5e-3
     weight_decay: float = 1e-2
     max_epochs: int = 100
     patience: int = 15
-    batch_size: int = 32
+    batch_size: int = 64
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -109,6 +109,14 @@ def _evaluate(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: Los
         return float(loss_fn(model(*batch.inputs()), target))
 
 
+def _training_loss(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction) -> Tensor:
+    """``model.objective(...)`` when the model defines one (extra terms), else ``loss_fn`` of its output."""
+    objective = getattr(model, "objective", None)
+    if objective is None:
+        return loss_fn(model(*batch.inputs()), target)
+    return objective(*batch.inputs(), target, loss_fn)
+
+
 def train_model(
     model: nn.Module,
     train: tuple[FusionBatch, Tensor],
@@ -121,6 +129,10 @@ def train_model(
     desc: str = "training",
 ) -> TrainResult:
     """Fit ``model`` on ``train`` with AdamW, keeping the weights of the best ``val`` loss.
+
+    The training loss is ``model.objective(values, observed, present, target, loss_fn)`` when
+    the model defines it (as :class:`~gnn.KGFusionNet` does), else ``loss_fn`` of its output;
+    the validation loss is always ``loss_fn`` of the output.
 
     Batches are drawn with a generator seeded by ``seed``; together with a model built after
     ``torch.manual_seed`` this makes two runs on CPU give identical weights. On return the model
@@ -160,7 +172,7 @@ def train_model(
         total = 0.0
         for start in range(0, n - size + 1, size):  # the last partial batch is dropped
             index = order[start : start + size]
-            loss = loss_fn(model(*inputs[index].inputs()), target[index])
+            loss = _training_loss(model, inputs[index], target[index], loss_fn)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

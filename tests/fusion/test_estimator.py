@@ -17,6 +17,7 @@ from kg import build_kg, shared_sources
 
 FAST = {
     "max_epochs": 15,
+    "batch_size": 16,
     "patience": 5,
     "n_ensemble": 2,
     "min_seeds": 2,

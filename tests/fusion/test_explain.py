@@ -344,8 +344,9 @@ def test_explain_estimator(kg: KnowledgeGraph) -> None:
     assert all(e.prediction in {"AD", "NC"} and 0.5 <= e.probability <= 1 for e in result)
     assert result[1].model == {"name": "_Estimator", "ensemble": 2}
     assert set(result[1].scores.index) == set(kg.nodes.index)
-    attention = explain(estimator, cohort, method="attention")
-    assert len(attention) == 3
-    assert all((e.scores >= 0).all() and e.scores.sum() <= 1 + 1e-6 for e in attention)
+    exact = explain(estimator, cohort)
+    assert len(exact) == 3 and all(e.method == "contribution" for e in exact)
+    inputs = {"NCBIGene:1", "NCBIGene:2", "NCBIGene:4"}
+    assert all((e.scores[e.scores.index.isin(inputs)] == 0).all() for e in exact)
     with pytest.raises(AlignmentError, match="'zz'"):
         explain(estimator, cohort, patients=["zz"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gnn import KGFusionNet, RelationGraph
-from gnn.attribution import ATTRIBUTION_METHODS, _Hook, attribute
+from gnn.attribution import ATTRIBUTION_METHODS, attribute
 from gnn.model import FusionNetConfig
 from kg import KnowledgeGraph, make_edges, make_nodes
 
@@ -86,9 +86,9 @@ def test_ig_is_complete(trained) -> None:
     states = attribute(model, batch, obs, present[:16], method="ig", target=target, n_steps=64)
     unobserved = {m: torch.zeros_like(o) for m, o in obs.items()}
     with torch.no_grad():
-        h_base = model.propagate(batch, unobserved)[-1]  # (N, B, C)
-        with _Hook(model.readout, h_base.transpose(0, 1)):  # graph branch at its baseline
-            p_base = torch.softmax(model(batch, obs, present[:16]), dim=-1)[:, 1]
+        logits, available, _ = model.sources(batch, obs, present[:16])
+        logits[:, 0], _ = model.readout(model.propagate(batch, unobserved)[-1])  # graph at baseline
+        p_base = torch.softmax(model.fuse(logits, available)[0], dim=-1)[:, 1]
     assert torch.allclose(states.scores.sum(dim=1), p - p_base, atol=0.02)
     assert (p - p_base).abs().max() > 0.05  # not trivially zero
 
@@ -105,11 +105,26 @@ def test_batched_equals_one_by_one(trained) -> None:
     assert torch.allclose(together.scores[3], alone.scores[0], atol=1e-5)
 
 
-def test_attention_is_readout_times_gate(trained) -> None:
+def test_contributions_add_up_to_the_graph_share_of_the_logit(trained) -> None:
     model, values, observed, present = trained
-    result = attribute(model, values, observed, present, method="attention")
-    _, _, gates = model.embed(values, observed, present)
-    assert torch.allclose(result.scores.sum(dim=1), gates[:, 0], atol=1e-5)
+    result = attribute(model, values, observed, present, method="contribution")
+    logits, available, _ = model.sources(values, observed, present)
+    _, gates = model.fuse(logits, available)
+    centred = (logits[:, 0] - model.readout.linear.bias) - (
+        logits[:, 0] - model.readout.linear.bias
+    ).mean(dim=1, keepdim=True)
+    expected = gates[:, 0] * centred.gather(1, result.target[:, None]).squeeze(1)
+    assert torch.allclose(result.scores.sum(dim=1), expected, atol=1e-5)
+    inputs = torch.from_numpy(model.graph.index_of(GENES))
+    assert torch.all(result.scores[:, inputs] == 0)  # only concept nodes are read out
+
+
+def test_planted_pathway_contributes_most(trained) -> None:
+    model, values, observed, present = trained
+    result = attribute(model, values, observed, present, method="contribution")
+    mean = result.scores.abs().mean(dim=0)
+    p0, p1, p2 = model.graph.index_of(["reactome:P0", "reactome:P1", "reactome:P2"]).tolist()
+    assert mean[p1] > mean[p2]
 
 
 def test_planted_genes_rank_first(trained) -> None:

@@ -1,4 +1,4 @@
-"""Tests of gnn.model.KGFusionNet: shapes, masks, embed outputs, training determinism."""
+"""Tests of gnn.model.KGFusionNet: shapes, masks, sources and fusion, training determinism."""
 
 from __future__ import annotations
 
@@ -49,15 +49,35 @@ def test_node_input_averages_observed_linked_values() -> None:
     assert out[:, 0, 1].tolist() == [1.0, 0.0, 1.0]
 
 
-def test_embed_shapes_and_gates(net: KGFusionNet) -> None:
-    fused, attention, gates = net.embed(inputs())
-    assert fused.shape == (6, 5)
-    assert attention.shape == (6, 5)
-    assert torch.allclose(attention.sum(1), torch.ones(6))
-    assert gates.shape == (6, net.num_sources) == (6, 3)
+def test_sources_shapes_and_gates(net: KGFusionNet) -> None:
+    logits, available, concept = net.sources(inputs())
+    assert logits.shape == (6, net.num_sources, 3) == (6, 3, 3)
+    assert available.all()
+    assert net.readout_ids == ["T3", "T4"]  # the concept nodes: no feature links to them
+    assert concept.shape == (6, 2)
+    fused, gates = net.fuse(logits, available)
     assert torch.allclose(gates.sum(1), torch.ones(6))
-    assert net(inputs()).shape == (6, 3)
+    assert torch.allclose(fused, torch.einsum("bs,bso->bo", gates, logits))
+    assert torch.equal(net(inputs()), fused)
     assert len(net.propagate(inputs())) == len(net.layers) + 1
+
+
+def test_concept_scores_move_with_their_genes(net: KGFusionNet) -> None:
+    x = inputs()
+    y = {m: v.clone() for m, v in x.items()}
+    y["mRNA"][:, 3] += 5.0  # an unlinked feature: the graph branch does not see it
+    assert torch.equal(net.sources(x)[2], net.sources(y)[2])
+    y["mRNA"][:, 0] += 5.0  # g0, below T3 and T4
+    assert not torch.allclose(net.sources(x)[2], net.sources(y)[2])
+
+
+def test_objective_adds_each_source_loss(net: KGFusionNet) -> None:
+    x, target = inputs(), torch.tensor([0, 1, 2, 0, 1, 2])
+    loss = torch.nn.functional.cross_entropy
+    logits, available, _ = net.sources(x)
+    fused = loss(net(x), target)
+    own = torch.stack([loss(logits[:, s], target) for s in range(3)]).mean()
+    assert torch.allclose(net.objective(x, None, None, target, loss), fused + own)
 
 
 def test_full_masks_change_nothing(net: KGFusionNet) -> None:
@@ -75,8 +95,8 @@ def test_absent_modality_is_ignored(net: KGFusionNet) -> None:
     observed["methylation"][:] = False
     out_x, out_y = net(x, observed, present), net(y, observed, present)
     assert torch.allclose(out_x, out_y)
-    _, _, gates = net.embed(x, observed, present)
-    assert torch.all(gates[:, 2] == 0)  # the methylation encoder gets no weight
+    logits, available, _ = net.sources(x, observed, present)
+    assert torch.all(net.fuse(logits, available)[1][:, 2] == 0)  # no weight on methylation
 
 
 def test_unobserved_values_are_ignored(net: KGFusionNet) -> None:
