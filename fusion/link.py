@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -368,6 +369,17 @@ def _rows(
     return rows, statuses
 
 
+_GENES: weakref.WeakKeyDictionary[KnowledgeGraph, GeneNormalizer] = weakref.WeakKeyDictionary()
+
+
+def _kg_genes(kg: KnowledgeGraph) -> GeneNormalizer:
+    """:meth:`GeneNormalizer.from_kg` of ``kg``, built once per graph object (a graph's tables are
+    read-only), so that repeated fits on one graph do not rebuild it."""
+    if kg not in _GENES:
+        _GENES[kg] = GeneNormalizer.from_kg(kg)
+    return _GENES[kg]
+
+
 def link_cohort(
     cohort: Cohort,
     kg: KnowledgeGraph | None = None,
@@ -432,7 +444,7 @@ def link_cohort(
         if kg is None or not (kg.nodes["type"] == "gene").any():
             msg = f"modalities {needs_genes} name genes: pass genes=GeneNormalizer.from_gene_info(...) or a kg with gene nodes."
             raise InvalidParameterError(msg)
-        genes = GeneNormalizer.from_kg(kg)
+        genes = _kg_genes(kg)
     in_kg: Callable[[str], bool] = (
         (lambda node: True) if kg is None else set(kg.nodes.index).__contains__
     )

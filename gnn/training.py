@@ -79,7 +79,8 @@ class TrainConfig:
     patience : int
         Stop after this many epochs without a better validation loss (default: ``15``).
     batch_size : int
-        Patients per step; ``0`` for full batch (default: ``64``).
+        Patients per step, at least: each epoch splits the patients into ``n // batch_size``
+        near-equal batches; ``0`` for full batch (default: ``64``).
     """
 
     lr: float = 5e-3
@@ -170,8 +171,7 @@ def train_model(
         model.train()
         order = torch.randperm(n, generator=generator).to(target.device)
         total = 0.0
-        for start in range(0, n - size + 1, size):  # the last partial batch is dropped
-            index = order[start : start + size]
+        for index in torch.tensor_split(order, max(n // size, 1)):  # near-equal, >= size each
             loss = _training_loss(model, inputs[index], target[index], loss_fn)
             optimiser.zero_grad()
             loss.backward()
