@@ -82,11 +82,11 @@ class DemoSize:
     n_features : int
         Synthetic features per modality (ignored on real data) (default: ``300``).
     max_epochs : int
-        Training epochs of each ensemble member (default: ``40``).
+        Maximum training epochs of each ensemble member (early stopping applies) (default: ``100``).
     n_ensemble : int
         Ensemble members (default: ``2``).
     n_steps : int
-        Integrated-gradients steps (default: ``32``).
+        Integrated-gradients steps, for ``method="ig"`` explanations (default: ``32``).
     n_aggregate : int
         Test patients explained for the per-class top-term summary, the three shown included
         (default: ``24``).
@@ -94,7 +94,7 @@ class DemoSize:
 
     n_samples: int = 200
     n_features: int = 300
-    max_epochs: int = 40
+    max_epochs: int = 100
     n_ensemble: int = 2
     n_steps: int = 32
     n_aggregate: int = 24
