@@ -1,4 +1,4 @@
-"""Project-level promises: the README's test command is what CI runs; ``kg`` imports without torch."""
+"""Project-level promises: the README's test command is what CI runs; ``kg`` and the CLI import without torch."""
 
 from __future__ import annotations
 
@@ -24,4 +24,14 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_kg_imports_without_torch() -> None:
     code = "import sys, kg; assert 'torch' not in sys.modules, 'kg imported torch'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_command_line_starts_without_torch() -> None:
+    """``fusion`` exports lazily: the CLI (and ``kgfusion kg ...``) does not pay torch's import."""
+    code = (
+        "import sys, fusion, fusion.cli; assert 'torch' not in sys.modules, 'the CLI imported torch'; "
+        "from fusion import Cohort, KGFusionClassifier; assert 'torch' in sys.modules; "
+        "assert sorted(fusion.__all__) == sorted(n for n in fusion.__all__ if hasattr(fusion, n))"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
