@@ -77,6 +77,18 @@ class NodeAttribution:
     feature_scores: dict[str, Tensor] | None = None
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One attribution call: the model's inputs, the explained classes and the IG settings."""
+
+    values: Inputs
+    observed: Inputs
+    present: Tensor
+    target: Tensor
+    n_steps: int
+    batch_size: int
+
+
 class _Hook:
     """A forward pre-hook on ``module`` that records its first input (while in a ``with``)."""
 
@@ -120,60 +132,44 @@ def _fused_probabilities(model: KGFusionNet, h: Tensor, others: Tensor, availabl
     return torch.softmax(model.fuse(logits, available)[0], dim=-1)
 
 
-def _node_state_ig(
-    model: KGFusionNet,
-    values: Inputs,
-    observed: Inputs,
-    present: Tensor,
-    target: Tensor,
-    n_steps: int,
-    batch_size: int,
-) -> tuple[Tensor, None]:
+def _node_state_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
     from captum.attr import IntegratedGradients
 
     _require_graph(model, "ig")
-    unobserved = {m: torch.zeros_like(observed[m]) for m in model.modalities}
+    unobserved = {m: torch.zeros_like(r.observed[m]) for m in model.modalities}
     with torch.no_grad():
         with _Hook(model.readout) as baseline:
-            model.sources(values, unobserved, present)
+            model.sources(r.values, unobserved, r.present)
         with _Hook(model.readout) as states:
-            logits, available, _ = model.sources(values, observed, present)
+            logits, available, _ = model.sources(r.values, r.observed, r.present)
     attributions = IntegratedGradients(partial(_fused_probabilities, model)).attribute(
         states.value.transpose(0, 1).contiguous(),
         baselines=baseline.value.transpose(0, 1).contiguous(),
-        target=target,
+        target=r.target,
         additional_forward_args=(logits[:, 1:].contiguous(), available),
-        n_steps=n_steps,
-        internal_batch_size=batch_size * n_steps,
+        n_steps=r.n_steps,
+        internal_batch_size=r.batch_size * r.n_steps,
     )
     return attributions.sum(dim=-1), None
 
 
-def _feature_ig(
-    model: KGFusionNet,
-    values: Inputs,
-    observed: Inputs,
-    present: Tensor,
-    target: Tensor,
-    n_steps: int,
-    batch_size: int,
-) -> tuple[Tensor, dict[str, Tensor]]:
+def _feature_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, dict[str, Tensor]]:
     from captum.attr import IntegratedGradients
 
     def forward(*flat: Tensor) -> Tensor:
         v, o = _unflat(model, flat[:-1])
         return _probabilities(model, v, o, flat[-1])
 
-    inputs = tuple(values[name] for name in model.modalities)
+    inputs = tuple(r.values[name] for name in model.modalities)
     attributions = IntegratedGradients(forward).attribute(
         inputs,
         baselines=tuple(torch.zeros_like(x) for x in inputs),
-        target=target,
-        additional_forward_args=(*(observed[name] for name in model.modalities), present),
-        n_steps=n_steps,
-        internal_batch_size=batch_size * n_steps,
+        target=r.target,
+        additional_forward_args=(*(r.observed[name] for name in model.modalities), r.present),
+        n_steps=r.n_steps,
+        internal_batch_size=r.batch_size * r.n_steps,
     )
-    batch = present.shape[0]
+    batch = r.present.shape[0]
     scores = inputs[0].new_zeros(batch, model.graph.num_nodes)
     for i, attribution in enumerate(attributions):
         nodes = getattr(model.node_input, f"nodes_{i}")
@@ -182,26 +178,18 @@ def _feature_ig(
     return scores, dict(zip(model.modalities, attributions))
 
 
-def _contribution(
-    model: KGFusionNet,
-    values: Inputs,
-    observed: Inputs,
-    present: Tensor,
-    target: Tensor,
-    n_steps: int,
-    batch_size: int,
-) -> tuple[Tensor, None]:
+def _contribution(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
     _require_graph(model, "contribution")
     with torch.no_grad():
-        logits, available, concept = model.sources(values, observed, present)
+        logits, available, concept = model.sources(r.values, r.observed, r.present)
         _, gates = model.fuse(logits, available)
-        share = model.readout.contributions(concept, target) * gates[:, :1]
+        share = model.readout.contributions(concept, r.target) * gates[:, :1]
     scores = share.new_zeros(share.shape[0], model.graph.num_nodes)
     scores[:, model.readout.nodes] = share
     return scores, None
 
 
-_METHODS: dict[str, Callable[..., tuple[Tensor, dict[str, Tensor] | None]]] = {
+_METHODS: dict[str, Callable[[KGFusionNet, _Request], tuple[Tensor, dict[str, Tensor] | None]]] = {
     "contribution": _contribution,
     "ig": _node_state_ig,
     "ig_features": _feature_ig,
@@ -244,22 +232,15 @@ def attribute(
     if n_steps < 1 or batch_size < 1:
         msg = f"n_steps and batch_size must be positive; got {n_steps} and {batch_size}."
         raise ValueError(msg)
-    if observed is None:
-        observed = {m: torch.ones_like(values[m], dtype=torch.bool) for m in model.modalities}
-    if present is None:
-        first = values[model.modalities[0]]
-        present = torch.ones(
-            first.shape[0], len(model.modalities), dtype=torch.bool, device=first.device
-        )
+    observed, present = model.complete_inputs(values, observed, present)
     training = model.training
     model.eval()
     try:
         with torch.no_grad():
             probability = _probabilities(model, values, observed, present)
         target = probability.argmax(dim=-1) if target is None else target.to(torch.long)
-        scores, features = _METHODS[method](
-            model, values, observed, present, target, n_steps, batch_size
-        )
+        request = _Request(values, observed, present, target, n_steps, batch_size)
+        scores, features = _METHODS[method](model, request)
     finally:
         model.train(training)
     chosen = probability.gather(1, target[:, None]).squeeze(1)

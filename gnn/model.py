@@ -234,9 +234,11 @@ class KGFusionNet(nn.Module):
         """KG ids of the readout nodes, in the column order of the concept scores."""
         return [self.graph.node_ids[i] for i in self.readout.nodes.tolist()]
 
-    def _defaults(
-        self, values: Inputs, observed: Inputs | None, present: Tensor | None
+    def complete_inputs(
+        self, values: Inputs, observed: Inputs | None = None, present: Tensor | None = None
     ) -> tuple[Inputs, Tensor]:
+        """``(observed, present)`` with the defaults filled in: every value observed, every
+        modality present."""
         if observed is None:
             observed = {m: torch.ones_like(values[m], dtype=torch.bool) for m in self.modalities}
         if present is None:
@@ -247,7 +249,7 @@ class KGFusionNet(nn.Module):
 
     def propagate(self, values: Inputs, observed: Inputs | None = None) -> list[Tensor]:
         """Node states ``(N, B, C)``: the input state, then the state after each layer."""
-        observed, _ = self._defaults(values, observed, None)
+        observed, _ = self.complete_inputs(values, observed, None)
         h = (
             self.input(self.node_input(values, observed))
             + self.type_embedding(self.node_type)[:, None, :]
@@ -267,7 +269,7 @@ class KGFusionNet(nn.Module):
         (``(B, M)`` bool, a patient has the modality) to all present. Values of unobserved
         entries and of absent modalities are ignored.
         """
-        observed, present = self._defaults(values, observed, present)
+        observed, present = self.complete_inputs(values, observed, present)
         logits, available, scores = [], [], None
         if self.config.use_graph:
             graph_logits, scores = self.readout(self.propagate(values, observed)[-1])
