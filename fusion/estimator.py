@@ -36,7 +36,7 @@ __all__ = ["KGFusionClassifier", "KGFusionSurvival"]
 logger = logging.getLogger(__name__)
 
 _WEIGHTS, _CONFIG = "weights.safetensors", "config.json"
-_FORMAT = 2  # 2: concept-score readout and logit fusion (format 1 pooled by attention)
+_FORMAT = 3  # 3: no graph layers without a graph branch; 2: concept-score readout and logit fusion; 1: attention pooling
 
 
 @contextmanager

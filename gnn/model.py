@@ -180,19 +180,9 @@ class KGFusionNet(nn.Module):
         self.config = config = config or FusionNetConfig()
         self.modalities = list(feature_nodes)
         self.graph = graph
-        c = config.hidden
         self.node_input = NodeInput(graph.num_nodes, feature_nodes)
-        self.input = nn.Linear(2 * len(self.modalities), c)
-        types = sorted(set(graph.node_types))
-        node_type = torch.tensor([types.index(t) for t in graph.node_types], dtype=torch.long)
-        self.register_buffer("node_type", node_type, persistent=False)
-        self.type_embedding = nn.Embedding(max(len(types), 1), c)
-        self.layers = nn.ModuleList(
-            RelationalPropagation(c, len(graph.relations), config.dropout)
-            for _ in range(config.layers)
-        )
         if config.use_graph:
-            self.readout = NodeScoreReadout(c, self._readout_nodes(feature_nodes), out_channels, config.dropout)
+            self._build_graph_branch(feature_nodes, out_channels)
         self.heads = nn.ModuleDict()
         for i, (name, nodes) in enumerate(feature_nodes.items()):
             keep = torch.ones_like(nodes, dtype=torch.bool) if config.direct == "all" else nodes < 0
@@ -203,6 +193,21 @@ class KGFusionNet(nn.Module):
             msg = "KGFusionNet needs a source: use_graph=False and no direct head (direct='none' or no unlinked feature)."
             raise ValueError(msg)
         self.source_weight = nn.Parameter(torch.zeros(self.num_sources))
+
+    def _build_graph_branch(self, feature_nodes: Mapping[str, Tensor], out_channels: int) -> None:
+        """Input projection, node-type embedding, propagation layers and concept readout."""
+        c, graph = self.config.hidden, self.graph
+        self.input = nn.Linear(2 * len(self.modalities), c)
+        types = sorted(set(graph.node_types))
+        node_type = torch.tensor([types.index(t) for t in graph.node_types], dtype=torch.long)
+        self.register_buffer("node_type", node_type, persistent=False)
+        self.type_embedding = nn.Embedding(max(len(types), 1), c)
+        self.layers = nn.ModuleList(
+            RelationalPropagation(c, len(graph.relations), self.config.dropout)
+            for _ in range(self.config.layers)
+        )
+        readout_nodes = self._readout_nodes(feature_nodes)
+        self.readout = NodeScoreReadout(c, readout_nodes, out_channels, self.config.dropout)
 
     def _readout_nodes(self, feature_nodes: Mapping[str, Tensor]) -> Tensor:
         """Concept nodes (no feature links to them); every node when all are linked."""
@@ -231,7 +236,10 @@ class KGFusionNet(nn.Module):
 
     @property
     def readout_ids(self) -> list[str]:
-        """KG ids of the readout nodes, in the column order of the concept scores."""
+        """KG ids of the readout nodes, in the column order of the concept scores (none
+        without a graph branch)."""
+        if not self.config.use_graph:
+            return []
         return [self.graph.node_ids[i] for i in self.readout.nodes.tolist()]
 
     def complete_inputs(
@@ -248,7 +256,14 @@ class KGFusionNet(nn.Module):
         return observed, present
 
     def propagate(self, values: Inputs, observed: Inputs | None = None) -> list[Tensor]:
-        """Node states ``(N, B, C)``: the input state, then the state after each layer."""
+        """Node states ``(N, B, C)``: the input state, then the state after each layer.
+
+        Raises:
+            ValueError: If the model has no graph branch (``use_graph=False``).
+        """
+        if not self.config.use_graph:
+            msg = "KGFusionNet.propagate: this model has no graph branch (use_graph=False)."
+            raise ValueError(msg)
         observed, _ = self.complete_inputs(values, observed, None)
         h = (
             self.input(self.node_input(values, observed))

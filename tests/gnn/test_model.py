@@ -119,6 +119,11 @@ def test_graph_only_and_direct_only_configs() -> None:
     assert graph_only.num_sources == 1
     direct_only = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(use_graph=False))
     assert direct_only.num_sources == 2
+    assert direct_only.readout_ids == []
+    assert not hasattr(direct_only, "layers")  # no unused graph parameters (nor in checkpoints)
+    assert all(name.startswith(("heads.", "source_weight")) for name, _ in direct_only.named_parameters())
+    with pytest.raises(ValueError, match="no graph branch"):
+        direct_only.propagate(inputs())
     unlinked = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(direct="unlinked"))
     assert unlinked.num_sources == 3  # graph, mRNA's one unlinked feature, methylation
     with pytest.raises(ValueError, match="needs a source"):
