@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
+from kg import ParseError
+
 __all__ = [
     "FusionError",
     "CohortError",
@@ -32,8 +34,11 @@ class CohortError(FusionError, ValueError):
     """A cohort (or the data it is built from) violates a contract: shapes, ids, values."""
 
 
-class DataFileError(CohortError):
+class DataFileError(CohortError, ParseError):
     """A data file holds bad content; the message starts with ``path:row:``.
+
+    Also a :class:`kg.ParseError` (``line`` is ``row``), so one ``except ParseError`` catches a
+    bad ontology file and a bad cohort file alike.
 
     Parameters
     ----------
@@ -68,18 +73,14 @@ class DataFileError(CohortError):
         column: str | None = None,
         value: str | None = None,
     ) -> None:
-        self.path = None if path is None else str(path)
         self.row = row
         self.sample = sample
         self.column = column
         self.value = value
-        if path is None:
-            where = ""
-        elif row is None:
-            where = f"{path}: "
-        else:
-            where = f"{path}:{row}: "
-        super().__init__(f"{where}{message}")
+        ParseError.__init__(self, message, path, row)
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None, str | None, str | None, str | None]]:
+        return type(self), (self.message, self.path, self.row, self.sample, self.column, self.value)
 
 
 class AlignmentError(CohortError):

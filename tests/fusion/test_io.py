@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from fusion import (
     read_modalities,
     read_mogonet,
 )
+from kg import ParseError
 
 
 @pytest.fixture
@@ -109,6 +111,9 @@ def test_mogonet_non_numeric_cell(mogonet: Path) -> None:
     e = err.value
     assert str(e).startswith(f"{mogonet / '1_te.csv'}:3: ")
     assert (e.row, e.sample, e.column, e.value) == (3, "test_2", "2", "abc")
+    assert isinstance(e, ParseError) and e.line == 3  # one except clause for KG and cohort files
+    copy = pickle.loads(pickle.dumps(e))  # crosses process boundaries intact
+    assert (str(copy), copy.sample, copy.column, copy.value) == (str(e), "test_2", "2", "abc")
 
 
 @pytest.mark.parametrize(
