@@ -31,7 +31,6 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)  # scikit-learn 1.8+ LogisticRegressionCV notices
     data = Path(args.data_dir)
     cohort = read_breast_tcga(data / "mixomics_breast_tcga")
     start = time.perf_counter()

@@ -50,7 +50,6 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)  # scikit-learn 1.8+ LogisticRegressionCV notices
     logging.basicConfig(level=logging.WARNING)
     data = Path(args.data_dir)
     cohort = read_mogonet(data / "mogonet_rosmap")

@@ -4,7 +4,8 @@ Early fusion concatenates every modality (absent modalities as missing values) i
 late fusion fits one model per modality on the samples that have it and averages or stacks
 their probabilities. Imputation and scaling are fitted inside sklearn pipelines on the training
 cohort only; hyper-parameters are either fixed a priori or tuned by inner cross-validation on the
-training cohort (``LogisticRegressionCV``, ``GridSearchCV``).
+training cohort (``GridSearchCV`` over the whole pipeline, so that imputation and scaling are
+refitted in every inner fold too).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -66,12 +67,17 @@ def _inner_cv(random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
 
 
-def _logistic(random_state: int) -> Pipeline:
-    """Mean imputation, standardisation, L2 logistic regression with C tuned by inner 5-fold CV."""
-    model = LogisticRegressionCV(
-        Cs=_CS, cv=_inner_cv(random_state), scoring="neg_log_loss", max_iter=5000
-    )
-    return make_pipeline(SimpleImputer(), StandardScaler(), model)
+def _tuned(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> GridSearchCV:
+    """Mean imputation → standardisation → ``model``, with ``model``'s parameters in ``grid``
+    chosen by log-loss over the folds of ``cv`` (the whole pipeline refitted in each fold)."""
+    pipeline = Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler()), ("model", model)])
+    grid = {f"model__{name}": values for name, values in grid.items()}
+    return GridSearchCV(pipeline, grid, cv=cv, scoring="neg_log_loss")
+
+
+def _logistic(random_state: int) -> GridSearchCV:
+    """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`_tuned`)."""
+    return _tuned(LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state))
 
 
 class _CohortClassifier(BaseEstimator):
@@ -80,7 +86,7 @@ class _CohortClassifier(BaseEstimator):
     _estimator_type = "classifier"
     random_state: int
 
-    def _pipeline(self) -> Pipeline:
+    def _pipeline(self) -> BaseEstimator:
         raise NotImplementedError
 
     def fit(self, cohort: Cohort, y: object = None) -> _CohortClassifier:
@@ -129,7 +135,7 @@ class EarlyFusionLogistic(_CohortClassifier):
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state
 
-    def _pipeline(self) -> Pipeline:
+    def _pipeline(self) -> BaseEstimator:
         return _logistic(self.random_state)
 
 
@@ -156,19 +162,12 @@ class EarlyFusionMLP(_CohortClassifier):
         self.alphas = alphas
         self.random_state = random_state
 
-    def _pipeline(self) -> Pipeline:
+    def _pipeline(self) -> BaseEstimator:
         mlp = MLPClassifier(
-            hidden_layer_sizes=(self.hidden,),
-            max_iter=1000,
-            random_state=self.random_state,
+            hidden_layer_sizes=(self.hidden,), max_iter=1000, random_state=self.random_state
         )
-        search = GridSearchCV(
-            mlp,
-            {"alpha": list(self.alphas)},
-            cv=StratifiedKFold(3, shuffle=True, random_state=self.random_state),
-            scoring="neg_log_loss",
-        )
-        return make_pipeline(SimpleImputer(), StandardScaler(), search)
+        cv = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
+        return _tuned(mlp, {"alpha": list(self.alphas)}, cv)
 
 
 class RandomForestBaseline(_CohortClassifier):
@@ -186,7 +185,7 @@ class RandomForestBaseline(_CohortClassifier):
         self.n_estimators = n_estimators
         self.random_state = random_state
 
-    def _pipeline(self) -> Pipeline:
+    def _pipeline(self) -> BaseEstimator:
         forest = RandomForestClassifier(
             n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=1
         )
@@ -226,7 +225,7 @@ class LateFusion(_CohortClassifier):
         self.modalities_ = list(cohort)
         self.prior_ = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
         presence = cohort.presence
-        self.models_: dict[str, Pipeline] = {}
+        self.models_: dict[str, BaseEstimator] = {}
         out_of_fold = []
         for name in self.modalities_:
             rows = presence[name].to_numpy()
