@@ -10,7 +10,13 @@ survival head. ``gnn`` may import :mod:`kg`, never :mod:`fusion`.
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
 from gnn.losses import cox_ph_loss
 from gnn.model import FusionNetConfig, KGFusionNet, NodeInput, NodeScoreReadout
-from gnn.propagation import RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
+from gnn.propagation import (
+    MessageRows,
+    RelationalPropagation,
+    RelationGraph,
+    mean_adjacency,
+    stack_adjacency,
+)
 from gnn.pruning import seed_closure
 from gnn.training import FusionBatch, TrainConfig, TrainResult, train_model
 
@@ -24,6 +30,7 @@ __all__ = [
     "NodeInput",
     "NodeScoreReadout",
     "RelationGraph",
+    "MessageRows",
     "RelationalPropagation",
     "TrainConfig",
     "TrainResult",

@@ -271,7 +271,7 @@ class KGFusionNet(nn.Module):
         )
         states = [torch.relu(h)]
         for layer in self.layers:
-            states.append(states[-1] + layer(states[-1], self.graph.adjacency))
+            states.append(states[-1] + layer(states[-1], self.graph.rows))
         return states
 
     def sources(

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from kg import KnowledgeGraph
 
-__all__ = ["RelationGraph", "RelationalPropagation", "mean_adjacency", "stack_adjacency"]
+__all__ = ["MessageRows", "RelationGraph", "RelationalPropagation", "mean_adjacency", "stack_adjacency"]
 
 
 def mean_adjacency(src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
@@ -63,13 +63,61 @@ def stack_adjacency(matrices: Sequence[Tensor], num_nodes: int) -> Tensor:
     return torch.sparse_coo_tensor(indices, values, shape, check_invariants=True).coalesce()
 
 
+@dataclass(frozen=True)
+class MessageRows:
+    """The non-empty rows of a stacked ``(R N, N)`` adjacency: where messages arrive.
+
+    Most ``(relation, node)`` pairs receive no message (a gene has no ``is_a`` parent, a GO term
+    no ``has_phenotype`` edge), so a layer only computes the ``K`` rows that do.
+
+    Attributes
+    ----------
+    adjacency : Tensor
+        Sparse COO ``(K, N)``: the stacked adjacency's non-empty rows, in order.
+    relation : Tensor
+        ``(K,)`` relation of each row.
+    target : Tensor
+        ``(K,)`` node that receives each row's message.
+
+    Examples
+    --------
+    >>> a = stack_adjacency([mean_adjacency(torch.tensor([0]), torch.tensor([1]), 2)] * 2, 2)
+    >>> rows = MessageRows.from_stacked(a, 2)
+    >>> rows.relation.tolist(), rows.target.tolist()
+    ([0, 1], [1, 1])
+    """
+
+    adjacency: Tensor
+    relation: Tensor
+    target: Tensor
+
+    @classmethod
+    def from_stacked(cls, adjacency: Tensor, num_nodes: int) -> MessageRows:
+        """Keep the non-empty rows of a stacked adjacency (see :func:`stack_adjacency`)."""
+        adjacency = adjacency.coalesce()
+        index = adjacency.indices()
+        rows, position = torch.unique(index[0], return_inverse=True)
+        compact = torch.sparse_coo_tensor(
+            torch.stack([position, index[1]]),
+            adjacency.values(),
+            (len(rows), num_nodes),
+            check_invariants=True,
+        )
+        return cls(compact.coalesce(), rows // num_nodes, rows % num_nodes)
+
+    def to(self, device: torch.device | str) -> MessageRows:
+        """Copy on ``device``."""
+        return MessageRows(self.adjacency.to(device), self.relation.to(device), self.target.to(device))
+
+
 @dataclass
 class RelationGraph:
     """A knowledge graph as a node index and the edges of each base relation.
 
     The adjacency, derived from the edges on construction, stacks one mean-aggregation matrix
     per relation, then one per reverse relation ``rev_<name>`` when ``reverse``, into a sparse
-    ``(R N, N)`` matrix (see :func:`stack_adjacency`).
+    ``(R N, N)`` matrix (see :func:`stack_adjacency`); :attr:`rows` keeps its non-empty rows for
+    :class:`RelationalPropagation`.
 
     Parameters
     ----------
@@ -98,6 +146,7 @@ class RelationGraph:
     edges: list[Tensor]
     reverse: bool = True
     adjacency: Tensor = field(init=False, repr=False)
+    rows: MessageRows = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         pairs = [(e[0], e[1]) for e in self.edges]
@@ -106,6 +155,7 @@ class RelationGraph:
         self.adjacency = stack_adjacency(
             [mean_adjacency(s, d, self.num_nodes) for s, d in pairs], self.num_nodes
         )
+        self.rows = MessageRows.from_stacked(self.adjacency, self.num_nodes)
 
     @classmethod
     def from_kg(
@@ -175,6 +225,7 @@ class RelationGraph:
             self.node_ids, self.node_types, self.base_relations, self.edges, self.reverse
         )
         out.adjacency = self.adjacency.to(device)
+        out.rows = self.rows.to(device)
         return out
 
     def degrees(self) -> list[tuple[Tensor, Tensor]]:
@@ -219,7 +270,8 @@ class RelationalPropagation(nn.Module):
 
     for every patient ``b``; ``A_r`` is the mean adjacency of relation ``r``. All patients and
     all relations share one sparse product: ``H`` is viewed as ``(N, B * C)`` and multiplied by
-    the stacked ``(R N, N)`` adjacency; the relation weights follow as one batched product.
+    the non-empty rows of the stacked ``(R N, N)`` adjacency (:class:`MessageRows`); each row's
+    relation weight follows as one batched product, and the rows are summed into their nodes.
 
     Args:
         channels (int): Input and output channels ``C``.
@@ -227,7 +279,7 @@ class RelationalPropagation(nn.Module):
         dropout (float): Dropout on the output (default: ``0.0``).
 
     Shapes:
-        - **input:** node features ``(N, B, C)``, stacked sparse adjacency ``(R N, N)``
+        - **input:** node features ``(N, B, C)``, :class:`MessageRows` of the stacked adjacency
         - **output:** ``(N, B, C)``
     """
 
@@ -246,14 +298,11 @@ class RelationalPropagation(nn.Module):
         bound = 1.0 / math.sqrt(self.channels * max(self.num_relations, 1))
         nn.init.uniform_(self.weight, -bound, bound)
 
-    def forward(self, h: Tensor, adjacency: Tensor) -> Tensor:
+    def forward(self, h: Tensor, rows: MessageRows) -> Tensor:
         n, b, c = h.shape
-        out = self.root(h)
-        if self.num_relations:
-            messages = torch.sparse.mm(adjacency, h.reshape(n, b * c)).view(
-                self.num_relations, n, b, c
-            )
-            out = out + torch.einsum("rnbc,rcd->nbd", messages, self.weight)
+        messages = torch.sparse.mm(rows.adjacency, h.reshape(n, b * c)).view(-1, b, c)
+        transformed = torch.bmm(messages, self.weight[rows.relation])
+        out = self.root(h).index_add(0, rows.target, transformed)
         return self.dropout(torch.relu(out))
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gnn import RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
+from gnn import MessageRows, RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
 from kg import KnowledgeGraph, make_edges, make_nodes
 
 
@@ -66,7 +66,7 @@ def test_batched_propagation_equals_per_patient_loop(tiny_kg: KnowledgeGraph) ->
     torch.manual_seed(0)
     layer = RelationalPropagation(3, len(graph.relations))
     h = torch.randn(graph.num_nodes, 5, 3)
-    batched = layer(h, graph.adjacency)
+    batched = layer(h, graph.rows)
     dense = graph.adjacency.to_dense().view(len(graph.relations), graph.num_nodes, graph.num_nodes)
     for b in range(5):
         x = h[:, b, :]
@@ -80,7 +80,7 @@ def test_layer_without_relations_is_a_node_wise_linear_map() -> None:
     layer = RelationalPropagation(2, 0)
     h = torch.randn(3, 4, 2)
     empty = stack_adjacency([], 3)
-    assert torch.allclose(layer(h, empty), torch.relu(layer.root(h)))
+    assert torch.allclose(layer(h, MessageRows.from_stacked(empty, 3)), torch.relu(layer.root(h)))
 
 
 @settings(max_examples=25, deadline=None)
@@ -113,3 +113,25 @@ def test_shuffled_graph_rewires_and_is_seeded(tiny_kg: KnowledgeGraph) -> None:
 def test_index_of_marks_absent_ids(tiny_kg: KnowledgeGraph) -> None:
     graph = RelationGraph.from_kg(tiny_kg)
     assert graph.index_of(["T1", "nope"]).tolist() == [0, -1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 2)), max_size=25),
+    seed=st.integers(0, 1000),
+)
+def test_layer_over_message_rows_equals_dense_relations(
+    edges: list[tuple[int, int, int]], seed: int
+) -> None:
+    """Computing only the non-empty rows gives the full R-GCN sum over every relation."""
+    per_relation = [
+        torch.tensor([(s, d) for s, d, r in edges if r == k], dtype=torch.long).reshape(-1, 2).T
+        for k in range(3)
+    ]
+    graph = RelationGraph([f"n{i}" for i in range(6)], ["gene"] * 6, ["a", "b", "c"], per_relation)
+    torch.manual_seed(seed)
+    layer = RelationalPropagation(2, len(graph.relations))
+    h = torch.randn(6, 3, 2)
+    dense = graph.adjacency.to_dense().view(len(graph.relations), 6, 6)
+    expected = layer.root(h) + torch.einsum("rnm,mbc,rcd->nbd", dense, h, layer.weight)
+    assert torch.allclose(layer(h, graph.rows), torch.relu(expected), atol=1e-5)
