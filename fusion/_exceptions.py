@@ -79,7 +79,9 @@ class DataFileError(CohortError, ParseError):
         self.value = value
         ParseError.__init__(self, message, path, row)
 
-    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None, str | None, str | None, str | None]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type, tuple[str, str | None, int | None, str | None, str | None, str | None]]:
         return type(self), (self.message, self.path, self.row, self.sample, self.column, self.value)
 
 

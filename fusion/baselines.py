@@ -70,7 +70,9 @@ def _inner_cv(random_state: int) -> StratifiedKFold:
 def _tuned(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> GridSearchCV:
     """Mean imputation → standardisation → ``model``, with ``model``'s parameters in ``grid``
     chosen by log-loss over the folds of ``cv`` (the whole pipeline refitted in each fold)."""
-    pipeline = Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler()), ("model", model)])
+    pipeline = Pipeline(
+        [("impute", SimpleImputer()), ("scale", StandardScaler()), ("model", model)]
+    )
     grid = {f"model__{name}": values for name, values in grid.items()}
     return GridSearchCV(pipeline, grid, cv=cv, scoring="neg_log_loss")
 

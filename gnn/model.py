@@ -125,7 +125,9 @@ class NodeScoreReadout(nn.Module):
         - **output:** logits ``(B, O)`` and standardised scores ``(B, K)``
     """
 
-    def __init__(self, channels: int, nodes: Tensor, out_channels: int, dropout: float = 0.0) -> None:
+    def __init__(
+        self, channels: int, nodes: Tensor, out_channels: int, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.register_buffer("nodes", nodes.to(torch.long), persistent=False)
         self.score = nn.Linear(channels, 1)
@@ -220,7 +222,9 @@ class KGFusionNet(nn.Module):
     def _head(self, in_features: int, out_channels: int) -> nn.Sequential:
         config = self.config
         if config.encoder == "linear":
-            return nn.Sequential(nn.Dropout(config.input_dropout), nn.Linear(in_features, out_channels))
+            return nn.Sequential(
+                nn.Dropout(config.input_dropout), nn.Linear(in_features, out_channels)
+            )
         return nn.Sequential(
             nn.Dropout(config.input_dropout),
             nn.Linear(in_features, config.embedding),

@@ -20,7 +20,13 @@ from torch import Tensor, nn
 
 from kg import KnowledgeGraph
 
-__all__ = ["MessageRows", "RelationGraph", "RelationalPropagation", "mean_adjacency", "stack_adjacency"]
+__all__ = [
+    "MessageRows",
+    "RelationGraph",
+    "RelationalPropagation",
+    "mean_adjacency",
+    "stack_adjacency",
+]
 
 
 def mean_adjacency(src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
@@ -107,7 +113,9 @@ class MessageRows:
 
     def to(self, device: torch.device | str) -> MessageRows:
         """Copy on ``device``."""
-        return MessageRows(self.adjacency.to(device), self.relation.to(device), self.target.to(device))
+        return MessageRows(
+            self.adjacency.to(device), self.relation.to(device), self.target.to(device)
+        )
 
 
 @dataclass
