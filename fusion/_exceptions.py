@@ -77,7 +77,7 @@ class DataFileError(CohortError, ParseError):
         self.sample = sample
         self.column = column
         self.value = value
-        ParseError.__init__(self, message, path, row)
+        super().__init__(message, path, row)  # ParseError's, next in the MRO with an __init__
 
     def __reduce__(
         self,

@@ -9,6 +9,7 @@ patient of the batch.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -228,10 +229,9 @@ class RelationGraph:
         return np.array([position.get(i, -1) for i in ids], dtype=np.int64)
 
     def to(self, device: torch.device | str) -> RelationGraph:
-        """Copy with the edges and adjacency matrices on ``device``."""
-        out = RelationGraph(
-            self.node_ids, self.node_types, self.base_relations, self.edges, self.reverse
-        )
+        """Shallow copy with the adjacency and its message rows on ``device`` (the edge lists
+        stay where they are); nothing is recomputed."""
+        out = copy.copy(self)
         out.adjacency = self.adjacency.to(device)
         out.rows = self.rows.to(device)
         return out
