@@ -117,12 +117,6 @@ def _probabilities(model: KGFusionNet, values: Inputs, observed: Inputs, present
     return torch.softmax(model(values, observed, present), dim=-1)
 
 
-def _require_graph(model: KGFusionNet, method: str) -> None:
-    if not model.config.use_graph:
-        msg = f"method={method!r} attributes concept nodes; this model has no graph branch (use_graph=False)."
-        raise ValueError(msg)
-
-
 def _fused_probabilities(model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor) -> Tensor:
     """Class probabilities from final node states ``h`` ``(B, N, C)`` and the other sources'
     fixed logits ``(B, S - 1, O)``: the readout and fusion of :meth:`KGFusionNet.forward`,
@@ -135,7 +129,7 @@ def _fused_probabilities(model: KGFusionNet, h: Tensor, others: Tensor, availabl
 def _node_state_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
     from captum.attr import IntegratedGradients
 
-    _require_graph(model, "ig")
+    model.require_graph("method='ig'")
     unobserved = {m: torch.zeros_like(r.observed[m]) for m in model.modalities}
     with torch.no_grad():
         with _Hook(model.readout) as baseline:
@@ -179,7 +173,7 @@ def _feature_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, dict[str, Tens
 
 
 def _contribution(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
-    _require_graph(model, "contribution")
+    model.require_graph("method='contribution'")
     with torch.no_grad():
         logits, available, concept = model.sources(r.values, r.observed, r.present)
         _, gates = model.fuse(logits, available)

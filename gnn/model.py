@@ -259,15 +259,19 @@ class KGFusionNet(nn.Module):
             present = torch.ones(batch, len(self.modalities), dtype=torch.bool, device=device)
         return observed, present
 
+    def require_graph(self, what: str) -> None:
+        """Raise a :class:`ValueError` naming ``what`` when the model has no graph branch."""
+        if not self.config.use_graph:
+            msg = f"{what}: this model has no graph branch (use_graph=False)."
+            raise ValueError(msg)
+
     def propagate(self, values: Inputs, observed: Inputs | None = None) -> list[Tensor]:
         """Node states ``(N, B, C)``: the input state, then the state after each layer.
 
         Raises:
             ValueError: If the model has no graph branch (``use_graph=False``).
         """
-        if not self.config.use_graph:
-            msg = "KGFusionNet.propagate: this model has no graph branch (use_graph=False)."
-            raise ValueError(msg)
+        self.require_graph("propagate")
         observed, _ = self.complete_inputs(values, observed, None)
         h = (
             self.input(self.node_input(values, observed))

@@ -123,10 +123,10 @@ class MessageRows:
 class RelationGraph:
     """A knowledge graph as a node index and the edges of each base relation.
 
-    The adjacency, derived from the edges on construction, stacks one mean-aggregation matrix
-    per relation, then one per reverse relation ``rev_<name>`` when ``reverse``, into a sparse
-    ``(R N, N)`` matrix (see :func:`stack_adjacency`); :attr:`rows` keeps its non-empty rows for
-    :class:`RelationalPropagation`.
+    The :attr:`adjacency` stacks one mean-aggregation matrix per relation, then one per reverse
+    relation ``rev_<name>`` when ``reverse``, into a sparse ``(R N, N)`` matrix (see
+    :func:`stack_adjacency`). Only its non-empty rows, :attr:`rows`, are kept (computed on
+    construction) for :class:`RelationalPropagation`; the full matrix is rebuilt on request.
 
     Parameters
     ----------
@@ -154,17 +154,20 @@ class RelationGraph:
     base_relations: list[str]
     edges: list[Tensor]
     reverse: bool = True
-    adjacency: Tensor = field(init=False, repr=False)
     rows: MessageRows = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.rows = MessageRows.from_stacked(self.adjacency, self.num_nodes)
+
+    @property
+    def adjacency(self) -> Tensor:
+        """The stacked ``(R N, N)`` sparse adjacency, built from :attr:`edges` (on the CPU)."""
         pairs = [(e[0], e[1]) for e in self.edges]
         if self.reverse:
             pairs += [(e[1], e[0]) for e in self.edges]
-        self.adjacency = stack_adjacency(
+        return stack_adjacency(
             [mean_adjacency(s, d, self.num_nodes) for s, d in pairs], self.num_nodes
         )
-        self.rows = MessageRows.from_stacked(self.adjacency, self.num_nodes)
 
     @classmethod
     def from_kg(
@@ -229,10 +232,9 @@ class RelationGraph:
         return np.array([position.get(i, -1) for i in ids], dtype=np.int64)
 
     def to(self, device: torch.device | str) -> RelationGraph:
-        """Shallow copy with the adjacency and its message rows on ``device`` (the edge lists
-        stay where they are); nothing is recomputed."""
+        """Shallow copy with the message rows on ``device`` (the edge lists stay where they
+        are); nothing is recomputed."""
         out = copy.copy(self)
-        out.adjacency = self.adjacency.to(device)
         out.rows = self.rows.to(device)
         return out
 

@@ -142,3 +142,12 @@ def test_bad_method(trained) -> None:
         attribute(model, values, method="gradcam")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_steps"):
         attribute(model, values, n_steps=0)
+
+
+@pytest.mark.parametrize("method", ["contribution", "ig"])
+def test_concept_methods_need_the_graph_branch(method: str) -> None:
+    graph = RelationGraph.from_kg(_kg())
+    index = torch.from_numpy(graph.index_of(GENES))
+    model = KGFusionNet(graph, {"mRNA": index}, 2, FusionNetConfig(use_graph=False)).eval()
+    with pytest.raises(ValueError, match=f"method='{method}': this model has no graph branch"):
+        attribute(model, {"mRNA": torch.randn(3, 6)}, method=method)  # type: ignore[arg-type]
