@@ -28,6 +28,7 @@ import pandas as pd
 
 from fusion._checks import preview
 from fusion._exceptions import InvalidParameterError
+from fusion._explain_decompose import decompose_scores
 from fusion._explain_model import ExplainableEstimator, explain
 from fusion._explain_plot import TYPE_COLORS, plot_subgraph, plot_top_terms, write_html
 from fusion._explain_rdf import (
@@ -368,6 +369,71 @@ class Explanation:
         table["status"] = np.where(in_mine & in_theirs, "kept", np.where(in_mine, "lost", "gained"))
         order = np.lexsort((table["id"].to_numpy(dtype=str), -table["difference"].abs().to_numpy()))
         return table.iloc[order].reset_index(drop=True)[list(COMPARE_COLUMNS)]
+
+    # ------------------------------------------------------------------------------ decompose
+    def decompose(
+        self,
+        type: str | Iterable[str] | None = None,
+        namespace: str | Iterable[str] | None = None,
+        *,
+        relations: Iterable[str] | None = None,
+        min_inputs: int = 2,
+    ) -> Explanation:
+        """Which terms jointly explain the input nodes' scores (see :mod:`fusion._explain_decompose`).
+
+        The scores of :attr:`inputs` (e.g. per-gene attributions, ``method="ig_features"``)
+        are fitted as a non-negative sum of the terms above them, so nested and overlapping
+        terms compete for the same inputs: a pathway scores high when its own genes are
+        important, not because it contains an important sub-pathway.
+
+        Parameters
+        ----------
+        type, namespace : str or iterable of str, optional
+            The candidate terms: the non-input nodes of :attr:`scores` (for :func:`explain`,
+            the model's graph) of these types / namespaces, as in :meth:`top` (default: all).
+        relations : iterable of str, optional
+            Edges followed from an input up to its terms (default: all).
+        min_inputs : int
+            Candidate terms reached by fewer inputs get weight 0 (default: ``2``).
+
+        Returns
+        -------
+        Explanation
+            Scores are the term weights (``>= 0``; inputs are no longer scored); ``method`` gets
+            the suffix ``"+decompose"``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``min_inputs`` is not a positive int, fewer than two inputs are scored, or no
+            candidate term is reached by ``min_inputs`` inputs.
+        kg.UnknownNodeTypeError
+            If a type has no node in the graph.
+
+        Examples
+        --------
+        >>> from kg import KnowledgeGraph, make_edges, make_nodes
+        >>> kg = KnowledgeGraph(
+        ...     pd.concat([make_nodes(list("abcd"), "gene", "x"), make_nodes(["P", "Q"], "pathway", "x")]),
+        ...     make_edges(["a", "b", "c", "P"], "member_of", ["P", "P", "Q", "Q"], "x"))
+        >>> scores = pd.Series({"a": 2.0, "b": 3.0, "c": 0.0, "d": 0.1, "P": 0.0, "Q": 0.0})
+        >>> e = Explanation(kg, scores, inputs=list("abcd"), patient="p1")
+        >>> e.decompose("pathway").ranking().index.tolist()  # Q holds P's genes plus an unimportant one
+        ['P', 'Q']
+        """
+        min_inputs = check_positive("min_inputs", min_inputs, "Explanation.decompose")
+        inputs = list(self.inputs)
+        terms = self._candidates(type, namespace).index.difference(inputs)
+        weights = decompose_scores(
+            self.kg,
+            self.scores.reindex(inputs, fill_value=0.0),
+            list(terms),
+            relations=relations,
+            min_inputs=min_inputs,
+        )
+        return replace(
+            self, scores=weights, method=f"{self.method}+decompose", edge_scores=None
+        )
 
     # ------------------------------------------------------------------------------ aggregate
     @classmethod
