@@ -1,12 +1,20 @@
 """Decompose input-node scores onto the ontology terms above them (:meth:`Explanation.decompose`).
 
-Per-term enrichment of attributions (mean or z-score of a term's gene scores) ranks a parent
-term as high as the important child it contains: with the true-path rule every gene of the
-child is a gene of the parent. Here the terms *compete* for the inputs instead: the inputs'
-scores, turned into normal scores, are fitted as a non-negative sum of term-membership vectors
-(:func:`scipy.optimize.nnls`), so a parent that adds only unimportant genes to its child's gets
-no weight. This is the idea of topGO's *elim*/*weight* algorithms (Alexa et al., 2006,
-Bioinformatics 22:1600) in one convex fit, without a significance threshold.
+Per-term enrichment of attributions (the z-score of a term's gene scores) ranks a parent term
+as high as the important child it contains: with the true-path rule every gene of the child is
+a gene of the parent; and two overlapping pathways share the evidence of their common genes.
+Here the terms *compete* for the inputs instead:
+
+1. the inputs' scores become normal scores (:func:`normal_scores`);
+2. **elim** (topGO's algorithm, Alexa et al., 2006, Bioinformatics 22:1600): terms are visited
+   from the most specific up; when a term's z-score ``Σ z_g / √n`` exceeds ``threshold``, its
+   inputs are removed from all its superterms, which are then scored on their other inputs;
+3. **greedy claiming**, for overlaps outside the hierarchy: the term with the highest z-score
+   claims its remaining inputs, which leave every other term; repeated while a term's z-score
+   exceeds ``threshold``.
+
+A term's score is its z-score over the inputs it kept (never below 0): the evidence that is its
+own, not inherited from a more specific term or shared with a better-supported one.
 """
 
 from __future__ import annotations
@@ -15,7 +23,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 from scipy.stats import norm
 
 from fusion._exceptions import InvalidParameterError
@@ -28,7 +35,7 @@ def normal_scores(values: pd.Series) -> pd.Series:
     """Rank-based inverse normal transform: ``Φ⁻¹((rank - ½) / n)`` (ties share their mean rank).
 
     Attribution scores are heavy-tailed (a few genes carry most of the mass); their normal
-    scores are not, and they are centred: half the inputs score below zero.
+    scores are not, and (without ties) they are centred: half the inputs score below zero.
 
     Examples
     --------
@@ -41,22 +48,56 @@ def normal_scores(values: pd.Series) -> pd.Series:
 
 def membership(
     kg: KnowledgeGraph,
-    inputs: Sequence[str],
+    nodes: Sequence[str],
     terms: Sequence[str],
     relations: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Boolean ``inputs × terms`` table: does the input reach the term in ``kg``?
+    """Boolean ``nodes × terms`` table: does the node reach the term in ``kg``?
 
-    An input reaches the terms it is annotated to and all their superterms (edges followed
+    A node reaches the terms it is annotated to and all their superterms (edges followed
     forward along ``relations``; default: all), the true-path rule.
     """
     wanted = pd.Index(terms)
-    table = np.zeros((len(inputs), len(wanted)), dtype=bool)
+    table = np.zeros((len(nodes), len(wanted)), dtype=bool)
     relations = None if relations is None else tuple(relations)
-    for row, node in enumerate(inputs):
+    for row, node in enumerate(nodes):
         above = wanted.get_indexer(list(superterms(kg, node, relations)))
         table[row, above[above >= 0]] = True
-    return pd.DataFrame(table, index=pd.Index(inputs, name="id"), columns=wanted)
+    return pd.DataFrame(table, index=pd.Index(nodes, name="id"), columns=wanted)
+
+
+def _z(z: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Per term (column of ``member``), ``Σ z_g / √n`` over its ``n`` member inputs (0 if none)."""
+    size = member.sum(axis=0)
+    return np.divide(z @ member, np.sqrt(size), out=np.zeros(member.shape[1]), where=size > 0)
+
+
+def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float) -> np.ndarray:
+    """Membership after topGO's elim: a significant term's inputs leave its superterms."""
+    member = member.copy()
+    order = np.argsort(above.sum(axis=0), kind="stable")  # fewest subterms first: specific first
+    for term in order:
+        if _z(z, member[:, [term]])[0] > threshold:
+            member[np.ix_(member[:, term], above[term])] = False
+    return member
+
+
+def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy claiming; returns each term's z-score over the inputs it kept."""
+    member = member.copy()
+    scores = np.full(member.shape[1], np.nan)
+    open_ = np.ones(member.shape[1], dtype=bool)
+    while open_.any():
+        current = np.where(open_, _z(z, member), -np.inf)
+        best = int(np.argmax(current))
+        if current[best] <= threshold:
+            break
+        scores[best] = current[best]
+        open_[best] = False
+        member[member[:, best]] = np.eye(member.shape[1], dtype=bool)[best]  # rows keep only best
+    rest = np.isnan(scores)
+    scores[rest] = _z(z, member)[rest]
+    return np.clip(scores, 0.0, None)
 
 
 def decompose_scores(
@@ -66,17 +107,30 @@ def decompose_scores(
     *,
     relations: Iterable[str] | None = None,
     min_inputs: int = 2,
+    threshold: float = 3.0,
 ) -> pd.Series:
-    """Non-negative term weights ``β`` minimising ``‖M β − z‖²``.
+    """Each term's z-score over the inputs it keeps after elim and greedy claiming.
 
-    ``z`` are the :func:`normal_scores` of ``input_scores`` and ``M`` the :func:`membership`
-    of the inputs in the ``terms`` reached by at least ``min_inputs`` of them (the others get
-    weight 0).
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        Where inputs reach terms, and terms their superterms.
+    input_scores : pandas.Series
+        Importance per input node (higher: more important).
+    terms : sequence of str
+        Candidate terms; those reached by fewer than ``min_inputs`` inputs score 0.
+    relations : iterable of str, optional
+        Edges followed upwards (default: all).
+    min_inputs : int
+        See ``terms`` (default: ``2``).
+    threshold : float
+        z-score above which a term takes its inputs from its superterms (elim) and from
+        overlapping terms (claiming) (default: ``3.0``, one-sided p ≈ 0.001).
 
     Returns
     -------
     pandas.Series
-        Weight per term, indexed like ``terms``.
+        Score (``>= 0``) per term, indexed like ``terms``.
 
     Raises
     ------
@@ -94,6 +148,10 @@ def decompose_scores(
             f"min_inputs={min_inputs} of the {len(input_scores)} input nodes."
         )
         raise InvalidParameterError(msg)
+    kept = member.columns
+    above = membership(kg, list(kept), kept, relations).to_numpy(copy=True)  # [t, u]: u above t
+    np.fill_diagonal(above, False)
     z = normal_scores(input_scores).to_numpy()
-    weights, _ = nnls(member.to_numpy(dtype=float), z)
-    return pd.Series(weights, index=member.columns, name="score").reindex(terms, fill_value=0.0)
+    matrix = _elim(z, member.to_numpy(), above, threshold)
+    scores = _claim(z, matrix, threshold)
+    return pd.Series(scores, index=kept, name="score").reindex(terms, fill_value=0.0)

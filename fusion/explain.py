@@ -378,13 +378,15 @@ class Explanation:
         *,
         relations: Iterable[str] | None = None,
         min_inputs: int = 2,
+        threshold: float = 3.0,
     ) -> Explanation:
-        """Which terms jointly explain the input nodes' scores (see :mod:`fusion._explain_decompose`).
+        """Score terms by the evidence of their own inputs (see :mod:`fusion._explain_decompose`).
 
         The scores of :attr:`inputs` (e.g. per-gene attributions, ``method="ig_features"``)
-        are fitted as a non-negative sum of the terms above them, so nested and overlapping
-        terms compete for the same inputs: a pathway scores high when its own genes are
-        important, not because it contains an important sub-pathway.
+        are decomposed onto the terms above them so that nested and overlapping terms compete
+        for the same inputs (topGO's *elim*, then greedy claiming): a pathway scores high when
+        its own genes are important, not because it contains an important sub-pathway or
+        shares genes with one.
 
         Parameters
         ----------
@@ -394,13 +396,16 @@ class Explanation:
         relations : iterable of str, optional
             Edges followed from an input up to its terms (default: all).
         min_inputs : int
-            Candidate terms reached by fewer inputs get weight 0 (default: ``2``).
+            Candidate terms reached by fewer inputs score 0 (default: ``2``).
+        threshold : float
+            z-score above which a term takes its inputs from its superterms and from
+            overlapping terms (default: ``3.0``).
 
         Returns
         -------
         Explanation
-            Scores are the term weights (``>= 0``; inputs are no longer scored); ``method`` gets
-            the suffix ``"+decompose"``.
+            Scores are the terms' z-scores over the inputs they keep (``>= 0``; inputs are no
+            longer scored); ``method`` gets the suffix ``"+decompose"``.
 
         Raises
         ------
@@ -430,10 +435,9 @@ class Explanation:
             list(terms),
             relations=relations,
             min_inputs=min_inputs,
+            threshold=threshold,
         )
-        return replace(
-            self, scores=weights, method=f"{self.method}+decompose", edge_scores=None
-        )
+        return replace(self, scores=weights, method=f"{self.method}+decompose", edge_scores=None)
 
     # ------------------------------------------------------------------------------ aggregate
     @classmethod

@@ -8,11 +8,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from fusion import read_mogonet
+from fusion import Cohort, read_mogonet
 from fusion.estimator import KGFusionClassifier
 from fusion.explain import Explanation, explain
-from fusion.synthetic import make_planted_cohort
-from kg import KGConfig, KnowledgeGraph, Source, build_kg
+from fusion.synthetic import PlantedTruth, make_planted_cohort
+from kg import KGConfig, KnowledgeGraph, Source, build_kg, subterms
 from kg.build import SHARED_FILES
 
 pytestmark = pytest.mark.realdata
@@ -54,18 +54,13 @@ def test_rosmap_explanation_subgraph_is_kg_and_reaches_inputs(data_dir: Path) ->
         assert kg.graph.has_edge(u, v, key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 5 faithfulness gap: pathways that share planted genes (parents whose other "
-    "members the panel does not measure, pathways mixing two planted ones) carry the same "
-    "evidence; even a no-model z-score of the true gene-label correlations ranks them above "
-    "the planted ones (benchmarks/explain.py, 'reference AUPRC')",
-)
-def test_planted_reactome_pathway_ranks_top5(data_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def planted(data_dir: Path) -> tuple[KGFusionClassifier, Cohort, PlantedTruth, list[str]]:
+    """A model fitted on a cohort whose label depends on the TCA cycle's genes."""
     kg = _kg(data_dir, "reactome_names", "reactome_gmt", options={
         "reactome_names": {"hierarchy": data_dir / SHARED_FILES["reactome_hierarchy"]}
     })  # fmt: skip
-    planted = ["reactome:R-HSA-71403"]  # citric acid (TCA) cycle, 22 genes, a leaf pathway
+    planted = ["reactome:R-HSA-71403"]  # citric acid (TCA) cycle, with one sub-pathway
     cohort, truth = make_planted_cohort(
         kg, planted, n_samples=160, modalities=("mRNA",), n_features=150, signal=1.5, seed=0
     )
@@ -74,8 +69,31 @@ def test_planted_reactome_pathway_ranks_top5(data_dir: Path) -> None:
     estimator = KGFusionClassifier(
         kg=kg, min_seeds=2, direct="none", n_ensemble=1, max_epochs=60, lr=1e-2, device="cpu"
     ).fit(train)
-    pathways = [n for n, t in zip(estimator.graph_.node_ids, estimator.graph_.node_types) if t == "pathway"]
+    graph = estimator.graph_
+    pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
     assert len(pathways) >= 30  # a ranking among many pathways, not a trivial one
+    return estimator, test, truth, pathways
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 5 faithfulness gap: the readout's own pathway scores spread over pathways "
+    "that share the planted genes (parents whose other members the panel does not measure); "
+    "Explanation.decompose separates them (next test)",
+)
+def test_planted_reactome_pathway_ranks_top5(planted) -> None:
+    estimator, test, truth, pathways = planted
     mean = Explanation.aggregate(explain(estimator, test, n_steps=16))["cohort"]
     top = mean.top(5, type="pathway")["id"].tolist()
     assert set(truth.pathways) & set(top), (len(pathways), top)
+
+
+def test_planted_reactome_pathway_ranks_top5_after_decomposition(planted) -> None:
+    estimator, test, truth, pathways = planted
+    genes = Explanation.aggregate(explain(estimator, test, method="ig_features", n_steps=16))
+    decomposed = genes["cohort"].decompose("pathway")
+    assert set(decomposed.scores.index) == set(pathways)
+    top = decomposed.top(5, type="pathway")["id"].tolist()
+    assert set(truth.pathways) & set(top), top
+    # the best is the planted pathway or its sub-pathway (whose genes are planted too)
+    assert top[0] in subterms(estimator.kg, truth.pathways[0], include_self=True), top

@@ -1,0 +1,126 @@
+"""Explanation.decompose: input scores decomposed onto the terms above them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fusion import InvalidParameterError
+from fusion._explain_decompose import membership, normal_scores
+from fusion.explain import Explanation
+from kg import KnowledgeGraph, UnknownNodeTypeError, make_edges, make_nodes
+
+GENES = list("abcdefgh")
+PATHWAYS = ["P", "Q", "R", "S"]
+
+
+def _kg() -> KnowledgeGraph:
+    """P = {a, b}; Q = P + {c} (P part_of Q); R = {d, e}; S = {b, d, f} overlaps P and R."""
+    nodes = pd.concat(
+        [make_nodes(GENES, "gene", "t"), make_nodes(PATHWAYS, "pathway", "t", name=PATHWAYS)]
+    )
+    source = ["a", "b", "c", "d", "e", "b", "d", "f", "P"]
+    relation = ["member_of"] * 8 + ["part_of"]
+    target = ["P", "P", "Q", "R", "R", "S", "S", "S", "Q"]
+    return KnowledgeGraph(nodes, make_edges(source, relation, target, "t"))
+
+
+def _explanation(gene_scores: dict[str, float]) -> Explanation:
+    scores = pd.Series({**dict.fromkeys(GENES, 0.0), **gene_scores, **dict.fromkeys(PATHWAYS, 0.0)})
+    return Explanation(_kg(), scores, inputs=GENES, patient="p1", method="ig_features")
+
+
+def test_membership_follows_the_true_path_rule() -> None:
+    table = membership(_kg(), ["a", "c", "g"], PATHWAYS)
+    assert table.loc["a"].tolist() == [True, True, False, False]  # a → P → Q
+    assert table.loc["c"].tolist() == [False, True, False, False]
+    assert not table.loc["g"].any()
+
+
+def _z(explanation: Explanation, genes: list[str]) -> float:
+    z = normal_scores(explanation.scores.reindex(list(explanation.inputs)))
+    return float(z[genes].sum() / np.sqrt(len(genes)))
+
+
+def test_below_the_threshold_terms_keep_their_plain_z_scores() -> None:
+    e = _explanation({"a": 3.0, "b": 2.5})
+    decomposed = e.decompose("pathway")  # nothing reaches z = 3 with 8 inputs
+    assert decomposed.method == "ig_features+decompose"
+    assert set(decomposed.scores.index) == set(PATHWAYS)  # inputs are no longer scored
+    assert decomposed.scores["P"] == pytest.approx(_z(e, ["a", "b"]))
+    assert decomposed.scores["Q"] == pytest.approx(max(_z(e, ["a", "b", "c"]), 0.0))
+    assert decomposed.ranking().index[0] == "P"
+
+
+def test_elim_scores_a_parent_on_its_own_inputs() -> None:
+    e = _explanation({"a": 3.0, "b": 2.5, "c": 2.0})
+    plain = e.decompose("pathway", threshold=100.0).scores
+    assert plain["Q"] == pytest.approx(_z(e, ["a", "b", "c"]))  # inherits P's genes
+    elim = e.decompose("pathway", threshold=1.0).scores
+    assert elim["P"] == pytest.approx(_z(e, ["a", "b"])) and elim["P"] > 1.0
+    assert elim["Q"] == pytest.approx(_z(e, ["c"]))  # a, b went to the more specific P
+
+
+def test_overlapping_terms_compete_for_inputs() -> None:
+    e = _explanation({"d": 3.0, "f": 2.5, "e": 2.0})
+    plain = e.decompose("pathway", threshold=100.0).scores
+    assert plain["S"] == pytest.approx(_z(e, ["b", "d", "f"])) and plain["S"] > 1.0
+    claimed = e.decompose("pathway", threshold=1.0).scores
+    assert claimed["R"] == pytest.approx(_z(e, ["d", "e"]))  # the best-supported term first
+    assert claimed["S"] == pytest.approx(max(_z(e, ["b", "f"]), 0.0))  # d went to R
+
+
+def test_min_inputs_excludes_small_terms() -> None:
+    decomposed = _explanation({"c": 3.0}).decompose("pathway", min_inputs=3)
+    assert decomposed.scores[["P", "R"]].eq(0).all()  # 2 member inputs each
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"min_inputs": 0}, InvalidParameterError, "min_inputs"),
+        ({"min_inputs": 9}, InvalidParameterError, "none of the 4 candidate terms"),
+        ({"type": "go_term"}, UnknownNodeTypeError, "go_term"),
+    ],
+)
+def test_bad_input(kwargs: dict, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        _explanation({"a": 1.0}).decompose(**kwargs)
+
+
+def test_needs_two_scored_inputs() -> None:
+    kg = _kg()
+    one = Explanation(kg, pd.Series({"a": 1.0, "P": 0.0}), inputs=["a"], patient="p1")
+    with pytest.raises(InvalidParameterError, match="at least two scored input nodes"):
+        one.decompose()
+
+
+_SCORES = st.lists(
+    st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), min_size=8, max_size=8
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_SCORES, st.floats(0.01, 100.0))
+def test_weights_are_nonnegative_and_rank_invariant(values: list[float], factor: float) -> None:
+    scores = dict(zip(GENES, values))
+    decomposed = _explanation(scores).decompose("pathway").scores
+    monotone = {g: factor * np.tanh(v / 100.0) + 5.0 for g, v in scores.items()}
+    assert (decomposed >= 0).all()
+    # the weights depend on the scores' ranks only (when tanh keeps them distinct)
+    if len(set(monotone.values())) == len(set(values)):
+        again = _explanation(monotone).decompose("pathway").scores
+        np.testing.assert_allclose(again[decomposed.index], decomposed, atol=1e-9)
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=50))
+def test_normal_scores_keep_order_and_are_centred(values: list[float]) -> None:
+    series = pd.Series(values)
+    z = normal_scores(series)
+    if len(set(values)) == len(values):  # ties share a mean rank, which Φ⁻¹ does not keep centred
+        assert abs(z.sum()) < 1e-8
+    order = np.argsort(values, kind="stable")
+    assert (np.diff(z.to_numpy()[order]) >= -1e-12).all()
