@@ -141,6 +141,7 @@ def explain(
     node_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Keep node types (gene, go_term, pathway...).")] = None,
     namespace: Annotated[str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")] = None,
     method: Annotated[str, typer.Option(help="contribution (exact), ig or ig_features.")] = "contribution",
+    decompose: Annotated[bool, typer.Option("--decompose", help="Score the terms (of --type/--namespace) by their own inputs' scores (Explanation.decompose; use with --method ig_features).")] = False,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
     format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html).")] = None,
@@ -155,6 +156,8 @@ def explain(
       kgfusion explain -m kgfusion-out/rosmap/model -d ../shared/data/mogonet_rosmap -p test_0 --top 20 --type go_term
 
       kgfusion explain -m M -d D -p test_0 -p test_1 -f ttl -o explanations.ttl
+
+      kgfusion explain -m M -d D -p test_0 --method ig_features --decompose --type pathway
     """
     from fusion.explain import explain as explain_patients
     from fusion.run import load_model
@@ -168,6 +171,8 @@ def explain(
         cohort = read_cohort(data, format_in)
         explanations = explain_patients(estimator, cohort, patient, method)
         types = node_type or None
+        if decompose:
+            explanations = [e.decompose(types, namespace) for e in explanations]
         _emit_explanations(explanations, format, out, top, types, namespace)
     except _ERRORS as error:
         raise _fail(error) from None

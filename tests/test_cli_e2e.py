@@ -73,6 +73,13 @@ def test_cli_end_to_end(workspace: Path) -> None:
     assert len(payload[0]["top"]) == 5
     assert {row["type"] for row in payload[0]["top"]} == {"pathway"}
 
+    decomposed = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "--top", "3", "-t", "pathway",
+                          "--method", "ig_features", "--decompose", "-f", "json", cwd=workspace)
+    assert decomposed.returncode == 0, decomposed.stderr
+    rows = json.loads(decomposed.stdout)[0]["top"]
+    assert len(rows) == 3 and {row["type"] for row in rows} == {"pathway"}
+    assert all(row["score"] >= 0 for row in rows)
+
     for fmt, name in (("ttl", "e.ttl"), ("png", "e.png"), ("graphml", "e.graphml")):
         written = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "-f", fmt, "-o", name, cwd=workspace)
         assert written.returncode == 0, written.stderr
