@@ -1,27 +1,34 @@
 """Benchmark: are kgfusion's explanations faithful, and fast enough? (issue 5, "Faithfulness").
 
-All explanations are :func:`fusion.explain.explain` with ``--method`` (default ``contribution``:
-the exact additive contribution of each concept node through the readout; ``ig``: integrated
-gradients on the final node states; see :mod:`gnn.attribution`), averaged over the ensemble
-members. Printed:
+Explanations are :func:`fusion.explain.explain`, averaged over the ensemble members. Printed:
 
 1. **Planted signal** (Reactome 2025 hierarchy and gene sets from ``<data>/reactome``, gene
-   symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed, 3 pathways are drawn at random
-   among the *leaf* pathways with 15-40 member genes ("mid-sized"), and
+   symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed (8 seeds), 3 pathways are drawn
+   at random among the *leaf* pathways with 15-40 member genes ("mid-sized"), and
    :func:`fusion.synthetic.make_planted_cohort` makes a 2-modality cohort whose label depends on
-   their genes, with 5 decoy pathways whose genes co-vary independently of the label. A
-   :class:`~fusion.KGFusionClassifier` is fitted on a stratified 2/3, the held-out third is
-   explained, the explanations are averaged (:meth:`Explanation.aggregate`) and every pathway
-   node of the pruned graph is ranked by its mean score. Metric: average precision (AUPRC) of the
-   planted pathways among all those pathway nodes (target >= 0.9; chance = 3 / #pathways),
-   mean ± sd over seeds. Parents of planted pathways carry their genes too and count as
-   negatives. For scale, a *reference without a model* ranks the same pathways by the z-score
-   ``Σ r_g / √n`` of the training part's gene-label correlations ``r_g`` over their ``n``
-   measured member genes: it shows how far the planted pathways are identifiable from the data
-   at all (with a 300-gene panel a parent's other members are mostly unmeasured, so it looks
-   like the planted pathway it contains).
-2. **Deletion test** on ROSMAP (MOGONET official split; KG = GO + gene2go from ``<data>/go``;
-   fitted on the train part). For each test patient, the *inputs of the top-10 explanation
+   their genes, with 5 decoy pathways whose genes co-vary independently of the label. Two
+   :class:`~fusion.KGFusionClassifier` are fitted on a stratified 2/3: the default model, and a
+   *graph-only* one (``direct="unlinked"``: every linked gene reaches the prediction through the
+   graph branch). On the held-out third:
+
+   * the default model's per-gene attributions (``method="ig_features"``), averaged
+     (:meth:`Explanation.aggregate`), are decomposed onto the pathways
+     (:meth:`Explanation.decompose`: topGO's elim over the hierarchy, then greedy claiming of
+     genes among overlapping pathways);
+   * the graph-only model's concept scores (``--method``, default ``contribution``: the exact
+     additive contribution of each concept node through the readout; ``ig``: integrated
+     gradients on the final node states) are averaged.
+
+   Every pathway node of the pruned graph is ranked; metric: average precision (AUPRC) of the
+   planted pathways among them (target >= 0.9; chance = 3 / #pathways), mean ± sd over seeds.
+   Parents of planted pathways carry their genes too and count as negatives. For scale,
+   *references without a model* rank the same pathways from the training part's gene-label
+   correlations ``r_g``: by the z-score ``Σ r_g / √n`` over the ``n`` measured member genes,
+   and by the same decomposition: they show how far the planted pathways are identifiable from
+   the data at all (with a 300-gene panel a parent's other members are mostly unmeasured, so
+   its z-score looks like that of the planted pathway it contains).
+2. **Deletion test** on ROSMAP (MOGONET official split; KG = GO + gene2go from ``<data>/go``; a
+   graph-only model fitted on the train part, explained with ``--method``). For each test patient, the *inputs of the top-10 explanation
    nodes* are the patient's features linked to the input nodes of its explanation subgraph
    (:meth:`Explanation.subgraph` with ``k=10``: the 10 top-scored nodes plus the shortest KG
    path from each to the nearest input node; a top node that is itself an input is its own
@@ -139,15 +146,16 @@ def planted_signal(kg: KnowledgeGraph, seed: int, params: dict, n_samples: int, 
     planted = [str(p) for p in rng.choice(planted_pool(kg), N_PLANTED, replace=False)]
     cohort, truth = make_planted_cohort(kg, planted, n_samples=n_samples, seed=seed)
     train, test = _split(cohort, seed)
-    estimator = KGFusionClassifier(kg=kg, random_state=seed, **params).fit(train)
-    graph = estimator.graph_
+    model = KGFusionClassifier(kg=kg, random_state=seed, **params).fit(train)
+    graph_only = KGFusionClassifier(kg=kg, random_state=seed, direct="unlinked", **params).fit(train)
+    graph = model.graph_
     pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
     positive = np.isin(pathways, truth.pathways)
     correlation = gene_label_correlation(train, truth)
     reference = Explanation(kg, correlation.reindex(graph.node_ids, fill_value=0.0), correlation.index, "reference")
     rankings = {
-        "": Explanation.aggregate(explain(estimator, test, method=method))["cohort"].scores,
-        "decomposed_": Explanation.aggregate(explain(estimator, test, method="ig_features"))["cohort"].decompose("pathway").scores,
+        "": Explanation.aggregate(explain(graph_only, test, method=method))["cohort"].scores,
+        "decomposed_": Explanation.aggregate(explain(model, test, method="ig_features"))["cohort"].decompose("pathway").scores,
         "reference_": pathway_z(kg, correlation, pathways),
         "reference_decomposed_": reference.decompose("pathway").scores,
     }
@@ -160,7 +168,8 @@ def planted_signal(kg: KnowledgeGraph, seed: int, params: dict, n_samples: int, 
         **result,
         "chance": float(positive.mean()),
         "pathways": float(len(pathways)),
-        "accuracy": float(estimator.score(test)),
+        "accuracy": float(model.score(test)),
+        "graph_only_accuracy": float(graph_only.score(test)),
     }
 
 
@@ -256,14 +265,14 @@ def main() -> None:
     data = _data_dir(args.data_dir)
     seeds = [0] if args.quick else list(range(8))
     n_ensemble = 1 if args.quick else 3
-    params = {"direct": "unlinked", "n_ensemble": n_ensemble, "max_epochs": 30 if args.quick else 100, "device": "cpu"}
+    params = {"n_ensemble": n_ensemble, "max_epochs": 30 if args.quick else 100, "device": "cpu"}
 
     reactome = reactome_kg(data)
     runs = pd.DataFrame([planted_signal(reactome, s, params, 200 if args.quick else 300, args.method) for s in seeds], index=seeds)
 
     rosmap = read_mogonet(data / "mogonet_rosmap")
     train, test = rosmap.train_test()
-    estimator = KGFusionClassifier(kg=go_kg(data), random_state=0, **params).fit(train)
+    estimator = KGFusionClassifier(kg=go_kg(data), random_state=0, direct="unlinked", **params).fit(train)
     explanations = explain(estimator, test, method=args.method)
     deletion = deletion_test(estimator, test, explanations, seed=0)
     sanity = sanity_check(estimator, test, explanations, seed=0)
@@ -274,17 +283,16 @@ def main() -> None:
         return f"{runs[column].mean():.3f} ± {runs[column].std(ddof=1) if len(runs) > 1 else 0.0:.3f}"
 
     rows = [
-        {"measure": f"planted: AUPRC of {N_PLANTED} planted pathways ({len(seeds)} seeds), {args.method} scores", "value": mean_sd("auprc"),
-         "target": ">= 0.9", "ok": runs["auprc"].mean() >= 0.9},
-        {"measure": "planted: AUPRC, ig_features decomposed onto pathways", "value": mean_sd("decomposed_auprc"),
+        {"measure": f"planted: AUPRC of {N_PLANTED} planted pathways ({len(seeds)} seeds), ig_features decomposed", "value": mean_sd("decomposed_auprc"),
          "target": ">= 0.9", "ok": runs["decomposed_auprc"].mean() >= 0.9},
+        {"measure": f"planted: AUPRC, graph-only model's {args.method} scores", "value": mean_sd("auprc"), "target": "", "ok": ""},
         {"measure": "planted: chance AUPRC", "value": mean_sd("chance"), "target": "", "ok": ""},
         {"measure": "planted: reference AUPRC, no model (z of gene-label correlations)", "value": mean_sd("reference_auprc"), "target": "", "ok": ""},
         {"measure": "planted: reference AUPRC, no model (correlations decomposed)", "value": mean_sd("reference_decomposed_auprc"), "target": "", "ok": ""},
-        {"measure": f"planted: best rank of a planted pathway, {args.method} scores", "value": mean_sd("best_rank"), "target": "", "ok": ""},
         {"measure": "planted: best rank of a planted pathway, decomposed", "value": mean_sd("decomposed_best_rank"), "target": "", "ok": ""},
+        {"measure": f"planted: best rank of a planted pathway, graph-only {args.method}", "value": mean_sd("best_rank"), "target": "", "ok": ""},
         {"measure": "planted: pathway nodes ranked", "value": mean_sd("pathways"), "target": "", "ok": ""},
-        {"measure": "planted: held-out accuracy", "value": mean_sd("accuracy"), "target": "", "ok": ""},
+        {"measure": "planted: held-out accuracy (model / graph-only model)", "value": f"{mean_sd('accuracy')} / {mean_sd('graph_only_accuracy')}", "target": "", "ok": ""},
         {"measure": "ROSMAP: held-out accuracy", "value": f"{estimator.score(test):.3f}", "target": "", "ok": ""},
         {"measure": f"deletion: prob. drop, top-{TOP_K} explanation inputs", "value": f"{deletion['drop_top']:.4f}", "target": "", "ok": ""},
         {"measure": f"deletion: prob. drop, random inputs ({RANDOM_DRAWS} draws)", "value": f"{deletion['drop_random']:.4f}", "target": "", "ok": ""},
@@ -303,9 +311,9 @@ def main() -> None:
     ]
     print(f"# explain (method={args.method}) on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, 2 torch threads"
           f"{' (--quick)' if args.quick else ''}")
-    print(f"KGFusionClassifier({', '.join(f'{k}={v}' for k, v in params.items())}); ROSMAP pruned graph "
-          f"{estimator.graph_.num_nodes:,} nodes; planted AUPRC per seed: {runs['auprc'].round(3).tolist()}, "
-          f"decomposed: {runs['decomposed_auprc'].round(3).tolist()}")
+    print(f"KGFusionClassifier({', '.join(f'{k}={v}' for k, v in params.items())}) (graph-only: direct=unlinked; ROSMAP: graph-only); "
+          f"ROSMAP pruned graph {estimator.graph_.num_nodes:,} nodes; planted AUPRC per seed, decomposed: "
+          f"{runs['decomposed_auprc'].round(3).tolist()}, graph-only {args.method}: {runs['auprc'].round(3).tolist()}")
     print_table(rows)
 
 
