@@ -3,7 +3,7 @@
 Explanations are :func:`fusion.explain.explain`, averaged over the ensemble members. Printed:
 
 1. **Planted signal** (Reactome 2025 hierarchy and gene sets from ``<data>/reactome``, gene
-   symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed (8 seeds), 3 pathways are drawn
+   symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed (16 seeds), 3 pathways are drawn
    at random among the *leaf* pathways with 15-40 member genes ("mid-sized"), and
    :func:`fusion.synthetic.make_planted_cohort` makes a 2-modality cohort whose label depends on
    their genes, with 5 decoy pathways whose genes co-vary independently of the label. Two
@@ -263,7 +263,7 @@ def main() -> None:
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning)
     data = _data_dir(args.data_dir)
-    seeds = [0] if args.quick else list(range(8))
+    seeds = [0] if args.quick else list(range(16))
     n_ensemble = 1 if args.quick else 3
     params = {"n_ensemble": n_ensemble, "max_epochs": 30 if args.quick else 100, "device": "cpu"}
 

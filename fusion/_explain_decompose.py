@@ -83,7 +83,11 @@ def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float
 
 
 def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
-    """Greedy claiming; returns each term's z-score over the inputs it kept."""
+    """Greedy claiming; returns each term's z-score over the inputs it kept.
+
+    Terms with the same inputs as the claiming term claim them together (the data cannot tell
+    them apart), so they tie instead of one of them losing everything.
+    """
     member = member.copy()
     scores = np.full(member.shape[1], np.nan)
     open_ = np.ones(member.shape[1], dtype=bool)
@@ -92,9 +96,11 @@ def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
         best = int(np.argmax(current))
         if current[best] <= threshold:
             break
-        scores[best] = current[best]
-        open_[best] = False
-        member[member[:, best]] = np.eye(member.shape[1], dtype=bool)[best]  # rows keep only best
+        rows = member[:, best]
+        twins = open_ & (member == rows[:, None]).all(axis=0)
+        scores[twins] = current[best]
+        open_[twins] = False
+        member[rows] = twins  # the claimed inputs now belong to the twins only
     rest = np.isnan(scores)
     scores[rest] = _z(z, member)[rest]
     return np.clip(scores, 0.0, None)

@@ -124,3 +124,15 @@ def test_normal_scores_keep_order_and_are_centred(values: list[float]) -> None:
         assert abs(z.sum()) < 1e-8
     order = np.argsort(values, kind="stable")
     assert (np.diff(z.to_numpy()[order]) >= -1e-12).all()
+
+
+def test_terms_with_the_same_inputs_tie() -> None:
+    # R and its twin T hold d, e; with them claimed together, neither loses to the other
+    base = _kg()
+    nodes = pd.concat([base.nodes.reset_index(), make_nodes(["T"], "pathway", "t").reset_index()])
+    edges = pd.concat([base.edges, make_edges(["d", "e"], "member_of", ["T", "T"], "t")])
+    kg = KnowledgeGraph(nodes.set_index("id"), edges)
+    scores = pd.Series({**dict.fromkeys([*GENES, *PATHWAYS, "T"], 0.0), "d": 3.0, "e": 2.0})
+    e = Explanation(kg, scores, inputs=GENES, patient="p1")
+    claimed = e.decompose("pathway", threshold=1.0).scores
+    assert claimed["R"] == claimed["T"] == pytest.approx(_z(e, ["d", "e"]))
