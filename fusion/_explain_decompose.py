@@ -141,8 +141,12 @@ def decompose_scores(
     Raises
     ------
     InvalidParameterError
-        If there are fewer than two input scores or no term is reached by ``min_inputs`` inputs.
+        If ``threshold`` is not finite, there are fewer than two input scores, or no term is
+        reached by ``min_inputs`` inputs.
     """
+    if not (isinstance(threshold, (int, float)) and np.isfinite(threshold)):
+        msg = f"The 'threshold' parameter of decompose must be a finite number. Got {threshold!r}."
+        raise InvalidParameterError(msg)
     if len(input_scores) < 2:
         msg = f"decompose needs at least two scored input nodes; got {len(input_scores)}."
         raise InvalidParameterError(msg)

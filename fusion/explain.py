@@ -410,8 +410,8 @@ class Explanation:
         Raises
         ------
         InvalidParameterError
-            If ``min_inputs`` is not a positive int, fewer than two inputs are scored, or no
-            candidate term is reached by ``min_inputs`` inputs.
+            If ``min_inputs`` is not a positive int, ``threshold`` is not finite, fewer than two
+            inputs are scored, or no candidate term is reached by ``min_inputs`` inputs.
         kg.UnknownNodeTypeError
             If a type has no node in the graph.
 
