@@ -377,8 +377,14 @@ def run_demo(
                 others = [s for s in test.samples if s not in chosen]
                 extra = others[: max(demo_size.n_aggregate - len(chosen), 0)]
                 explained = explain(model, test, [*chosen, *extra], n_steps=demo_size.n_steps)
+                decomposed = None
+                if problem.planted:
+                    genes = explain(
+                        model, test, [*chosen, *extra], "ig_features", n_steps=demo_size.n_steps
+                    )
+                    decomposed = Explanation.aggregate(genes)["cohort"].decompose("pathway")
             with stage("report"):
-                ranks = _planted_ranks(problem.planted, len(chosen), explained)
+                ranks = _planted_ranks(problem.planted, len(chosen), explained, decomposed)
                 files = _write_report(
                     folder, problem, model, test, metrics, explained, chosen, ranks
                 )
@@ -429,12 +435,16 @@ def _pick_patients(test: Cohort, proba: np.ndarray, classes: Sequence[object]) -
 
 
 def _planted_ranks(
-    planted: Sequence[str], n_patients: int, explained: Sequence[Explanation]
+    planted: Sequence[str],
+    n_patients: int,
+    explained: Sequence[Explanation],
+    decomposed: Explanation | None = None,
 ) -> pd.DataFrame:
     """Rank of each planted pathway among all pathways by absolute score (attributions for and
     against the predicted class both count) in each patient's explanation (the first
     ``n_patients`` of ``explained``), and by mean absolute score per predicted class and over all of
-    ``explained``. A pathway that the model's pruned graph lacks has no rank (``<NA>``)."""
+    ``explained``; then in ``decomposed`` (the same patients' gene attributions decomposed onto
+    the pathways). A pathway that the model's pruned graph lacks has no rank (``<NA>``)."""
     if not planted:
         return pd.DataFrame()
     absolute = [replace(e, scores=e.scores.abs()) for e in explained]
@@ -442,6 +452,8 @@ def _planted_ranks(
     groups = {f"predicted {g} (n={e.n_patients})": e for g, e in by_class.items()}
     everyone = Explanation.aggregate(absolute)["cohort"]
     groups[f"all explained (n={everyone.n_patients})"] = everyone
+    if decomposed is not None:
+        groups[f"all explained, {decomposed.method}"] = decomposed
     rows = {}
     for name, e in [*((p.patient, p) for p in absolute[:n_patients]), *groups.items()]:
         ranking = e.ranking(type="pathway")
