@@ -41,6 +41,15 @@ def test_rosmap_explanation_subgraph_is_kg_and_reaches_inputs(data_dir: Path) ->
         if p >= 0 and observed
     }
     assert set(explanation.inputs) == linked and linked
+    _assert_kg_subgraph_reaching_inputs(explanation, kg)
+    # the same for the gene attributions decomposed onto GO biological processes
+    (genes,) = explain(estimator, test, patients=[patient], method="ig_features", n_steps=8)
+    decomposed = genes.decompose("go_term", "biological_process")
+    assert set(decomposed.top(10)["type"]) == {"go_term"}
+    _assert_kg_subgraph_reaching_inputs(decomposed, kg)
+
+
+def _assert_kg_subgraph_reaching_inputs(explanation: Explanation, kg: KnowledgeGraph) -> None:
     graph = explanation.subgraph(10)
     assert set(graph.nodes) <= set(kg.nodes.index)
     top = [n for n, d in graph.nodes(data=True) if d["top"]]
