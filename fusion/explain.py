@@ -429,7 +429,7 @@ class Explanation:
         min_inputs = check_positive("min_inputs", min_inputs, "Explanation.decompose")
         inputs = list(self.inputs)
         terms = self._candidates(type, namespace).index.difference(inputs)
-        weights = decompose_scores(
+        scores = decompose_scores(
             self.kg,
             self.scores.reindex(inputs, fill_value=0.0),
             list(terms),
@@ -437,7 +437,7 @@ class Explanation:
             min_inputs=min_inputs,
             threshold=threshold,
         )
-        return replace(self, scores=weights, method=f"{self.method}+decompose", edge_scores=None)
+        return replace(self, scores=scores, method=f"{self.method}+decompose", edge_scores=None)
 
     # ------------------------------------------------------------------------------ aggregate
     @classmethod
