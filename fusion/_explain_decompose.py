@@ -141,14 +141,21 @@ def decompose_scores(
     Raises
     ------
     InvalidParameterError
-        If ``threshold`` is not finite, there are fewer than two input scores, or no term is
-        reached by ``min_inputs`` inputs.
+        If ``threshold`` is not finite, there are fewer than two input scores, they are all
+        equal, or no term is reached by ``min_inputs`` inputs.
     """
     if not (isinstance(threshold, (int, float)) and np.isfinite(threshold)):
         msg = f"The 'threshold' parameter of decompose must be a finite number. Got {threshold!r}."
         raise InvalidParameterError(msg)
     if len(input_scores) < 2:
         msg = f"decompose needs at least two scored input nodes; got {len(input_scores)}."
+        raise InvalidParameterError(msg)
+    if input_scores.nunique() < 2:
+        msg = (
+            f"decompose: all {len(input_scores)} input nodes score {float(input_scores.iloc[0])}, "
+            "nothing to decompose; the scores must be the inputs' own (e.g. method='ig_features'; "
+            "'contribution' and 'ig' score concept nodes)."
+        )
         raise InvalidParameterError(msg)
     member = membership(kg, list(input_scores.index), terms, relations)
     member = member.loc[:, member.sum(axis=0) >= min_inputs]

@@ -411,7 +411,8 @@ class Explanation:
         ------
         InvalidParameterError
             If ``min_inputs`` is not a positive int, ``threshold`` is not finite, fewer than two
-            inputs are scored, or no candidate term is reached by ``min_inputs`` inputs.
+            inputs are scored or their scores are all equal, or no candidate term is reached by
+            ``min_inputs`` inputs.
         kg.UnknownNodeTypeError
             If a type has no node in the graph.
 

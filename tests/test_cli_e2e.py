@@ -79,6 +79,8 @@ def test_cli_end_to_end(workspace: Path) -> None:
     rows = json.loads(decomposed.stdout)[0]["top"]
     assert len(rows) == 3 and {row["type"] for row in rows} == {"pathway"}
     assert all(row["score"] >= 0 for row in rows)
+    refused = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "--decompose", cwd=workspace)
+    assert refused.returncode == 2 and "ig_features" in refused.stderr  # contribution scores no inputs
 
     for fmt, name in (("ttl", "e.ttl"), ("png", "e.png"), ("graphml", "e.graphml")):
         written = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "-f", fmt, "-o", name, cwd=workspace)

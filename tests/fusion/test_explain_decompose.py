@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fusion import InvalidParameterError
@@ -92,6 +92,12 @@ def test_bad_input(kwargs: dict, error: type[Exception], match: str) -> None:
         _explanation({"a": 1.0}).decompose(**kwargs)
 
 
+def test_equal_input_scores_are_refused() -> None:
+    # what a concept-level method (contribution, ig) leaves on the input nodes
+    with pytest.raises(InvalidParameterError, match="all 8 input nodes score 0.0.*ig_features"):
+        _explanation({}).decompose()
+
+
 def test_needs_two_scored_inputs() -> None:
     kg = _kg()
     one = Explanation(kg, pd.Series({"a": 1.0, "P": 0.0}), inputs=["a"], patient="p1")
@@ -107,6 +113,7 @@ _SCORES = st.lists(
 @settings(max_examples=50, deadline=None)
 @given(_SCORES, st.floats(0.01, 100.0))
 def test_weights_are_nonnegative_and_rank_invariant(values: list[float], factor: float) -> None:
+    assume(len(set(values)) > 1)  # equal scores are refused (see above)
     scores = dict(zip(GENES, values))
     decomposed = _explanation(scores).decompose("pathway").scores
     monotone = {g: factor * np.tanh(v / 100.0) + 5.0 for g, v in scores.items()}
