@@ -11,9 +11,13 @@ Here the terms *compete* for the inputs instead:
    inputs are removed from all its superterms, which are then scored on their other inputs;
 3. **greedy claiming**, for overlaps outside the hierarchy: the term with the highest z-score
    claims its remaining inputs, which leave every other term; repeated while a term's z-score
-   exceeds ``threshold``.
+   exceeds ``threshold``;
+4. **backfitting** of the claims: each claiming term in turn gives back the inputs that another
+   claiming term holds and competes again for the rest, until no input changes owner. Without
+   it, a term holding all of a significant term's inputs plus a few of a third one claims first
+   (the extra inputs raise its z-score) and leaves the significant term nothing.
 
-A term's score is its z-score over the inputs it kept (never below 0): the evidence that is its
+A term's score is its z-score over the inputs it owns in the end (never below 0): the evidence that is its
 own, not inherited from a more specific term or shared with a better-supported one.
 """
 
@@ -82,14 +86,15 @@ def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float
     return member
 
 
-def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
-    """Greedy claiming; returns each term's z-score over the inputs it kept.
+def _greedy(z: np.ndarray, member: np.ndarray, threshold: float) -> tuple[np.ndarray, list]:
+    """Greedy claiming: each input's owner (a group index, -1 for none) and the groups.
 
-    Terms with the same inputs as the claiming term claim them together (the data cannot tell
-    them apart), so they tie instead of one of them losing everything.
+    A group is the claiming term and the open terms with the same remaining inputs (the data
+    cannot tell them apart, so they claim together and tie instead of one losing everything).
     """
     member = member.copy()
-    scores = np.full(member.shape[1], np.nan)
+    owner = np.full(member.shape[0], -1)
+    groups: list[np.ndarray] = []
     open_ = np.ones(member.shape[1], dtype=bool)
     while open_.any():
         current = np.where(open_, _z(z, member), -np.inf)
@@ -98,11 +103,67 @@ def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
             break
         rows = member[:, best]
         twins = open_ & (member == rows[:, None]).all(axis=0)
-        scores[twins] = current[best]
         open_[twins] = False
-        member[rows] = twins  # the claimed inputs now belong to the twins only
-    rest = np.isnan(scores)
-    scores[rest] = _z(z, member)[rest]
+        member[rows] = twins  # the claimed inputs leave every other term
+        owner[rows] = len(groups)
+        groups.append(np.flatnonzero(twins))
+    return owner, groups
+
+
+def _backfit(
+    z: np.ndarray,
+    member: np.ndarray,
+    owner: np.ndarray,
+    groups: list,
+    threshold: float,
+    max_passes: int = 10,
+) -> tuple[np.ndarray, list]:
+    """Revisit the greedy claims until no input changes owner (at most ``max_passes`` rounds).
+
+    Each group in turn releases its inputs; those that the terms of another (non-empty) group
+    all hold go to the first such group, and the rest are claimed again, as in :func:`_greedy`,
+    by the best of the released group's terms and the open terms (the group dissolves if none
+    exceeds ``threshold``). A term that was claimed first only because it also held a few
+    inputs of another significant term thereby gives them back, and then ties with the term
+    holding the rest of its inputs.
+    """
+    owner, groups = owner.copy(), list(groups)
+    for _ in range(max_passes):
+        before = owner.copy()
+        for g in range(len(groups)):
+            released = owner == g
+            if not released.any():
+                continue
+            owner[released] = -1
+            taken = np.zeros(member.shape[1], dtype=bool)
+            for h, terms in enumerate(groups):
+                if h != g and (owner == h).any():
+                    owner[released & (owner == -1) & member[:, terms].all(axis=1)] = h
+                    taken[terms] = True
+            free = member & (owner == -1)[:, None]
+            free[:, taken] = False
+            current = _z(z, free)
+            best = int(np.argmax(current))
+            if current[best] <= threshold:
+                groups[g] = np.array([], dtype=int)
+                continue
+            rows = free[:, best]
+            groups[g] = np.flatnonzero(~taken & (free == rows[:, None]).all(axis=0))
+            owner[rows] = g
+        if (owner == before).all():
+            break
+    return owner, groups
+
+
+def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy claiming and backfitting; each term's z-score over the inputs it owns.
+
+    A term outside every claiming group scores on the inputs no group owns.
+    """
+    owner, groups = _backfit(z, member, *_greedy(z, member, threshold), threshold)
+    scores = _z(z, member & (owner == -1)[:, None])
+    for g, terms in enumerate(groups):
+        scores[terms] = _z(z, (owner == g)[:, None])[0]
     return np.clip(scores, 0.0, None)
 
 

@@ -144,3 +144,24 @@ def test_terms_with_the_same_inputs_tie() -> None:
     e = Explanation(kg, scores, inputs=GENES, patient="p1")
     claimed = e.decompose("pathway", threshold=1.0).scores
     assert claimed["R"] == claimed["T"] == pytest.approx(_z(e, ["d", "e"]))
+
+
+def test_backfitting_returns_inputs_taken_from_a_significant_term() -> None:
+    # Q holds all of A's genes plus e, one of C's; e scoring highest, greedy claiming lets Q
+    # claim first and leaves A nothing; backfitting gives e back to C, and then A and Q tie.
+    genes = [*"abcdefghi", *(f"n{i}" for i in range(30))]
+    nodes = pd.concat([make_nodes(genes, "gene", "t"), make_nodes(["A", "C", "Q"], "pathway", "t")])
+    members = {"A": "abcd", "C": "efghi", "Q": "abcde"}
+    source = [g for m in members.values() for g in m]
+    target = [t for t, m in members.items() for _ in m]
+    kg = KnowledgeGraph(nodes, make_edges(source, "member_of", target, "t"))
+    ranked = ["e", "a", "b", "c", "d", "f", "g", "h", "i"]  # best first; the n* genes score below
+    scores = pd.Series({**dict.fromkeys(genes, 0.0), "A": 0.0, "C": 0.0, "Q": 0.0})
+    scores[ranked] = np.arange(len(ranked), 0, -1) + 10.0
+    scores[[g for g in genes if g.startswith("n")]] = np.linspace(-1.0, 1.0, 30)
+    e = Explanation(kg, scores, inputs=genes, patient="p1")
+    z = {t: _z(e, list(m)) for t, m in members.items()}
+    assert z["Q"] > z["A"] and z["Q"] > z["C"]  # the greedy order
+    claimed = e.decompose("pathway", threshold=1.0).scores
+    assert claimed["A"] == claimed["Q"] == pytest.approx(z["A"])
+    assert claimed["C"] == pytest.approx(z["C"])

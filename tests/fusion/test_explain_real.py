@@ -19,9 +19,16 @@ pytestmark = pytest.mark.realdata
 
 
 def _kg(data_dir: Path, *keys: str, options: dict | None = None) -> KnowledgeGraph:
-    formats = {"go": "obo", "gene2go": "gene2go", "reactome_names": "reactome", "reactome_gmt": "gmt"}
+    formats = {
+        "go": "obo",
+        "gene2go": "gene2go",
+        "reactome_names": "reactome",
+        "reactome_gmt": "gmt",
+    }
     options = options or {}
-    sources = tuple(Source(data_dir / SHARED_FILES[k], formats[k], options.get(k, {})) for k in keys)
+    sources = tuple(
+        Source(data_dir / SHARED_FILES[k], formats[k], options.get(k, {})) for k in keys
+    )
     return build_kg(KGConfig(sources, data_dir / SHARED_FILES["gene_info"]), progress=False)
 
 
@@ -82,19 +89,6 @@ def planted(data_dir: Path) -> tuple[KGFusionClassifier, Cohort, PlantedTruth, l
     pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
     assert len(pathways) >= 30  # a ranking among many pathways, not a trivial one
     return estimator, test, truth, pathways
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 5 faithfulness gap: the readout's own pathway scores spread over pathways "
-    "that share the planted genes (parents whose other members the panel does not measure); "
-    "Explanation.decompose separates them (next test)",
-)
-def test_planted_reactome_pathway_ranks_top5(planted) -> None:
-    estimator, test, truth, pathways = planted
-    mean = Explanation.aggregate(explain(estimator, test, n_steps=16))["cohort"]
-    top = mean.top(5, type="pathway")["id"].tolist()
-    assert set(truth.pathways) & set(top), (len(pathways), top)
 
 
 def test_planted_reactome_pathway_ranks_top5_after_decomposition(planted) -> None:
