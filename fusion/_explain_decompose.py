@@ -61,13 +61,12 @@ def membership(
     A node reaches the terms it is annotated to and all their superterms (edges followed
     forward along ``relations``; default: all), the true-path rule.
     """
-    wanted = pd.Index(terms)
-    table = np.zeros((len(nodes), len(wanted)), dtype=bool)
+    column = {term: i for i, term in enumerate(terms)}
+    table = np.zeros((len(nodes), len(column)), dtype=bool)
     relations = None if relations is None else tuple(relations)
     for row, node in enumerate(nodes):
-        above = wanted.get_indexer(list(superterms(kg, node, relations)))
-        table[row, above[above >= 0]] = True
-    return pd.DataFrame(table, index=pd.Index(nodes, name="id"), columns=wanted)
+        table[row, [column[t] for t in superterms(kg, node, relations) if t in column]] = True
+    return pd.DataFrame(table, index=pd.Index(nodes, name="id"), columns=pd.Index(terms))
 
 
 def _z(z: np.ndarray, member: np.ndarray) -> np.ndarray:
