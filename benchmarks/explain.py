@@ -136,27 +136,31 @@ def gene_label_correlation(train: Cohort, truth: PlantedTruth) -> pd.Series:
     return values.corrwith(case).set_axis(truth.feature_nodes[modality][values.columns].to_numpy())
 
 
-def pathway_z(kg: KnowledgeGraph, correlation: pd.Series, pathways: list[str]) -> pd.Series:
+def gene_sets_of(kg: KnowledgeGraph, pathways: list[str], cache: dict[str, frozenset]) -> list[frozenset]:
+    """Each pathway's :func:`pathway_genes`, computed once per pathway over the run (``cache``)."""
+    for p in set(pathways).difference(cache):
+        cache[p] = frozenset(pathway_genes(kg, p))
+    return [cache[p] for p in pathways]
+
+
+def pathway_z(correlation: pd.Series, pathways: list[str], gene_sets: list[frozenset]) -> pd.Series:
     """Pathway z-scores ``Σ r_g / √n`` of gene correlations ``r_g`` over the measured member genes."""
     z = {}
-    for p in pathways:
-        r = correlation.reindex(pathway_genes(kg, p)).dropna()
+    for p, genes in zip(pathways, gene_sets):
+        r = correlation.reindex(list(genes)).dropna()
         z[p] = r.sum() / np.sqrt(len(r)) if len(r) else 0.0
     return pd.Series(z)
 
 
-def gene_set_auprc(kg: KnowledgeGraph, scores: pd.Series, planted: list[str], gene_sets: dict[str, frozenset]) -> float:
+def gene_set_auprc(scores: pd.Series, positive: np.ndarray, gene_sets: list[frozenset]) -> float:
     """AUPRC over distinct gene sets: pathways with the same genes are one entry (their best score).
 
     Reactome holds pathways with identical gene sets (e.g. disease variants of one process); a
     label that depends on the genes of a planted pathway depends equally on its duplicates, so
-    ranking a duplicate first is not an error. ``gene_sets`` caches :func:`pathway_genes`.
+    ranking a duplicate first is not an error.
     """
-    for p in scores.index.difference(list(gene_sets)):
-        gene_sets[p] = frozenset(pathway_genes(kg, p))
-    key = scores.index.map(gene_sets)
-    best = scores.groupby(key).max()
-    truth = {gene_sets[p] for p in planted}
+    best = scores.groupby(gene_sets).max()
+    truth = {g for g, p in zip(gene_sets, positive) if p}
     return float(average_precision_score(best.index.map(lambda k: k in truth), best.to_numpy()))
 
 
@@ -173,12 +177,13 @@ def planted_signal(
     graph = model.graph_
     pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
     positive = np.isin(pathways, truth.pathways)
+    sets = gene_sets_of(kg, pathways, gene_sets)
     correlation = gene_label_correlation(train, truth)
     reference = Explanation(kg, correlation.reindex(graph.node_ids, fill_value=0.0), correlation.index, "reference")
     rankings = {
         "": Explanation.aggregate(explain(graph_only, test, method=method))["cohort"].scores,
         "decomposed_": Explanation.aggregate(explain(model, test, method="ig_features"))["cohort"].decompose("pathway").scores,
-        "reference_": pathway_z(kg, correlation, pathways),
+        "reference_": pathway_z(correlation, pathways, sets),
         "reference_decomposed_": reference.decompose("pathway").scores,
     }
     result = {}
@@ -186,7 +191,7 @@ def planted_signal(
         scores = scores.reindex(pathways, fill_value=0.0)
         result[f"{name}auprc"] = float(average_precision_score(positive, scores.to_numpy()))
         result[f"{name}best_rank"] = float(scores.rank(ascending=False)[positive].min())
-        result[f"{name}set_auprc"] = gene_set_auprc(kg, scores, truth.pathways, gene_sets)
+        result[f"{name}set_auprc"] = gene_set_auprc(scores, positive, sets)
     return {
         **result,
         "chance": float(positive.mean()),

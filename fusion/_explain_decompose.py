@@ -204,7 +204,9 @@ def decompose_scores(
         If ``threshold`` is not finite, there are fewer than two input scores, they are all
         equal, or no term is reached by ``min_inputs`` inputs.
     """
-    if not (isinstance(threshold, (int, float)) and np.isfinite(threshold)):
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, (int, float)) and np.isfinite(threshold)
+    ):
         msg = f"The 'threshold' parameter of decompose must be a finite number. Got {threshold!r}."
         raise InvalidParameterError(msg)
     if len(input_scores) < 2:

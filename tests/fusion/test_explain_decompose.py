@@ -85,6 +85,7 @@ def test_min_inputs_excludes_small_terms() -> None:
         ({"min_inputs": 9}, InvalidParameterError, "none of the 4 candidate terms"),
         ({"type": "go_term"}, UnknownNodeTypeError, "go_term"),
         ({"threshold": float("nan")}, InvalidParameterError, "threshold"),
+        ({"threshold": True}, InvalidParameterError, "threshold"),
     ],
 )
 def test_bad_input(kwargs: dict, error: type[Exception], match: str) -> None:
