@@ -147,7 +147,7 @@ def pathway_z(correlation: pd.Series, pathways: list[str], gene_sets: list[froze
     """Pathway z-scores ``Σ r_g / √n`` of gene correlations ``r_g`` over the measured member genes."""
     z = {}
     for p, genes in zip(pathways, gene_sets):
-        r = correlation.reindex(list(genes)).dropna()
+        r = correlation.reindex(sorted(genes)).dropna()  # one order: equal gene sets tie exactly
         z[p] = r.sum() / np.sqrt(len(r)) if len(r) else 0.0
     return pd.Series(z)
 

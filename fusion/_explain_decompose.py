@@ -17,8 +17,8 @@ Here the terms *compete* for the inputs instead:
    it, a term holding all of a significant term's inputs plus a few of a third one claims first
    (the extra inputs raise its z-score) and leaves the significant term nothing.
 
-A term's score is its z-score over the inputs it owns in the end (never below 0): the evidence that is its
-own, not inherited from a more specific term or shared with a better-supported one.
+A term's score is its z-score over the inputs it owns in the end (never below 0): the evidence
+that is its own, not inherited from a more specific term or shared with a better-supported one.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float
     return member
 
 
-def _greedy(z: np.ndarray, member: np.ndarray, threshold: float) -> tuple[np.ndarray, list]:
+def _greedy(
+    z: np.ndarray, member: np.ndarray, threshold: float
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Greedy claiming: each input's owner (a group index, -1 for none) and the groups.
 
     A group is the claiming term and the open terms with the same remaining inputs (the data
@@ -113,10 +115,10 @@ def _backfit(
     z: np.ndarray,
     member: np.ndarray,
     owner: np.ndarray,
-    groups: list,
+    groups: list[np.ndarray],
     threshold: float,
     max_passes: int = 10,
-) -> tuple[np.ndarray, list]:
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Revisit the greedy claims until no input changes owner (at most ``max_passes`` rounds).
 
     Each group in turn releases its inputs; those that the terms of another (non-empty) group

@@ -384,9 +384,9 @@ class Explanation:
 
         The scores of :attr:`inputs` (e.g. per-gene attributions, ``method="ig_features"``)
         are decomposed onto the terms above them so that nested and overlapping terms compete
-        for the same inputs (topGO's *elim*, then greedy claiming): a pathway scores high when
-        its own genes are important, not because it contains an important sub-pathway or
-        shares genes with one.
+        for the same inputs (topGO's *elim*, then greedy claiming, backfitted): a pathway scores
+        high when its own genes are important, not because it contains an important
+        sub-pathway or shares genes with one.
 
         Parameters
         ----------
