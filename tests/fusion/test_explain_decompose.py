@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fusion import InvalidParameterError
-from fusion._explain_decompose import membership, normal_scores
+from fusion._explain_decompose import decompose_scores, membership, normal_scores
 from fusion.explain import Explanation
 from kg import KnowledgeGraph, UnknownNodeTypeError, make_edges, make_nodes
 
@@ -166,3 +166,25 @@ def test_backfitting_returns_inputs_taken_from_a_significant_term() -> None:
     claimed = e.decompose("pathway", threshold=1.0).scores
     assert claimed["A"] == claimed["Q"] == pytest.approx(z["A"])
     assert claimed["C"] == pytest.approx(z["C"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sets(st.sampled_from(GENES), min_size=2), min_size=2, max_size=6),
+    st.permutations(list(range(8))),
+    st.randoms(use_true_random=False),
+)
+def test_scores_do_not_depend_on_the_order_of_the_terms(
+    gene_sets: list[set[str]], ranks: list[int], rng
+) -> None:
+    terms = [f"T{i}" for i in range(len(gene_sets))]
+    nodes = pd.concat([make_nodes(GENES, "gene", "t"), make_nodes(terms, "pathway", "t")])
+    pairs = [(g, t) for t, genes in zip(terms, gene_sets) for g in sorted(genes)]
+    edges = make_edges([g for g, _ in pairs], "member_of", [t for _, t in pairs], "t")
+    kg = KnowledgeGraph(nodes, edges)
+    scores = pd.Series(np.asarray(ranks, dtype=float) ** 1.5, index=GENES)  # distinct
+    shuffled = list(terms)
+    rng.shuffle(shuffled)
+    a = decompose_scores(kg, scores, terms, threshold=0.5)
+    b = decompose_scores(kg, scores, shuffled, threshold=0.5)
+    pd.testing.assert_series_equal(a, b.reindex(a.index))
