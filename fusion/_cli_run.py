@@ -142,6 +142,8 @@ def explain(
     namespace: Annotated[str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")] = None,
     method: Annotated[str, typer.Option(help="contribution (exact), ig or ig_features.")] = "contribution",
     decompose: Annotated[bool, typer.Option("--decompose", help="Score the terms (of --type/--namespace) by their own inputs' scores (Explanation.decompose; use with --method ig_features).")] = False,
+    threshold: Annotated[float, typer.Option(help="With --decompose: z-score above which a term takes its inputs from its superterms and overlapping terms.")] = 3.0,
+    min_inputs: Annotated[int, typer.Option(help="With --decompose: terms reached by fewer inputs score 0.")] = 2,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
     format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html).")] = None,
@@ -172,7 +174,9 @@ def explain(
         explanations = explain_patients(estimator, cohort, patient, method)
         types = node_type or None
         if decompose:
-            explanations = [e.decompose(types, namespace) for e in explanations]
+            explanations = [
+                e.decompose(types, namespace, min_inputs=min_inputs, threshold=threshold) for e in explanations
+            ]
         _emit_explanations(explanations, format, out, top, types, namespace)
     except _ERRORS as error:
         raise _fail(error) from None

@@ -81,6 +81,9 @@ def test_cli_end_to_end(workspace: Path) -> None:
     assert all(row["score"] >= 0 for row in rows)
     refused = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "--decompose", cwd=workspace)
     assert refused.returncode == 2 and "ig_features" in refused.stderr  # contribution scores no inputs
+    refused = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "--method", "ig_features",
+                       "--decompose", "--min-inputs", "0", cwd=workspace)
+    assert refused.returncode == 2 and "min_inputs" in refused.stderr
 
     for fmt, name in (("ttl", "e.ttl"), ("png", "e.png"), ("graphml", "e.graphml")):
         written = kgfusion("explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient, "-f", fmt, "-o", name, cwd=workspace)
