@@ -115,11 +115,15 @@ def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: i
     node whose score varies little over patients, a small lag is many standard deviations
     ("precise BN", Wu & Johnson, 2021, "Rethinking 'Batch' in BatchNorm"). Here the statistics
     are averaged over chunks of ``batch_size`` patients of ``inputs`` (all at once if ``<= 0``),
-    the rest of the model in eval mode (no dropout). Leaves the model in eval mode. Use it after
+    the rest of the model in eval mode (no dropout). Leaves the model in eval mode; raises
+    ``ValueError`` if ``inputs`` holds no patient. Use it after
     a training loop of one's own, full-batch ones especially (:func:`train_model`'s
     early stopping already selects weights by their eval-mode validation loss);
     :func:`torch.optim.swa_utils.update_bn` does the same for models of one input.
     """
+    n = len(inputs)
+    if n == 0:
+        raise ValueError("refresh_norm_statistics needs at least one patient in inputs; got 0.")
     norms = [m for m in model.modules() if isinstance(m, _NORMS)]
     model.eval()
     if not norms:
@@ -129,7 +133,6 @@ def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: i
         norm.reset_running_stats()
         norm.momentum = None  # a cumulative average over the chunks
         norm.train()
-    n = len(inputs)
     size = n if batch_size <= 0 else min(batch_size, n)
     with torch.no_grad():
         for index in torch.arange(n, device=inputs.present.device).tensor_split(max(n // size, 1)):

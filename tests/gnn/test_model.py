@@ -189,3 +189,13 @@ def test_refreshed_norm_statistics_make_eval_match_training_mode() -> None:
     refresh_norm_statistics(net, batch, batch_size=7)  # in chunks: their average, same momentum
     assert net.readout.norm.momentum == momentum
     assert torch.allclose(net(*batch.inputs()), trained, atol=0.05)
+
+
+def test_refreshing_norm_statistics_needs_patients(net: KGFusionNet) -> None:
+    empty = FusionBatch(
+        {m: v[:0] for m, v in inputs().items()},
+        {m: torch.ones_like(v[:0], dtype=torch.bool) for m, v in inputs().items()},
+        torch.ones(0, 2, dtype=torch.bool),
+    )
+    with pytest.raises(ValueError, match="at least one patient"):
+        refresh_norm_statistics(net, empty)
