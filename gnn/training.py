@@ -180,7 +180,7 @@ def train_model(
     holds the best weights and is in eval mode. (Its batch-norm statistics are running averages,
     as at the best epoch's validation; recomputing them on the training part afterwards
     (:func:`refresh_norm_statistics`), or before every validation, changed the ROSMAP inner-CV
-    AUC by at most 0.007, and made a fit 25% slower when done every epoch.)
+    AUC by at most 0.007, and made a fit 25-30% slower when done every epoch.)
 
     Parameters
     ----------
