@@ -85,29 +85,38 @@ def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float
     return member
 
 
+def _best_claim(
+    z: np.ndarray, member: np.ndarray, owner: np.ndarray, eligible: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The best ``eligible`` term's claim on the inputs no one owns, or ``None``.
+
+    Returns the claimed inputs (a row mask) and the claiming terms: the best one and the
+    eligible terms with the same unowned inputs (the data cannot tell them apart, so they claim
+    together and tie instead of one losing everything). ``None`` when no eligible term scores
+    above ``threshold`` on its unowned inputs.
+    """
+    free = member & (owner == -1)[:, None]
+    current = np.where(eligible & free.any(axis=0), _z(z, free), -np.inf)
+    best = int(np.argmax(current))
+    if current[best] <= threshold:
+        return None
+    rows = free[:, best]
+    return rows, np.flatnonzero(eligible & (free == rows[:, None]).all(axis=0))
+
+
 def _greedy(
     z: np.ndarray, member: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Greedy claiming: each input's owner (a group index, -1 for none) and the groups.
-
-    A group is the claiming term and the open terms with the same remaining inputs (the data
-    cannot tell them apart, so they claim together and tie instead of one losing everything).
-    """
-    member = member.copy()
+    """Greedy claiming: each input's owner (a group index, -1 for none) and the groups of
+    terms that claimed together (see :func:`_best_claim`)."""
     owner = np.full(member.shape[0], -1)
     groups: list[np.ndarray] = []
     open_ = np.ones(member.shape[1], dtype=bool)
-    while open_.any():
-        current = np.where(open_, _z(z, member), -np.inf)
-        best = int(np.argmax(current))
-        if current[best] <= threshold:
-            break
-        rows = member[:, best]
-        twins = open_ & (member == rows[:, None]).all(axis=0)
-        open_[twins] = False
-        member[rows] = twins  # the claimed inputs leave every other term
+    while (claim := _best_claim(z, member, owner, open_, threshold)) is not None:
+        rows, terms = claim
         owner[rows] = len(groups)
-        groups.append(np.flatnonzero(twins))
+        open_[terms] = False
+        groups.append(terms)
     return owner, groups
 
 
@@ -141,15 +150,11 @@ def _backfit(
                 if h != g and (owner == h).any():
                     owner[released & (owner == -1) & member[:, terms].all(axis=1)] = h
                     taken[terms] = True
-            free = member & (owner == -1)[:, None]
-            free[:, taken] = False
-            current = _z(z, free)
-            best = int(np.argmax(current))
-            if current[best] <= threshold:
+            claim = _best_claim(z, member, owner, ~taken, threshold)
+            if claim is None:
                 groups[g] = np.array([], dtype=int)
                 continue
-            rows = free[:, best]
-            groups[g] = np.flatnonzero(~taken & (free == rows[:, None]).all(axis=0))
+            rows, groups[g] = claim
             owner[rows] = g
         if (owner == before).all():
             break
