@@ -177,7 +177,9 @@ def main() -> None:
             aucs[name].append(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
     print(f"{k}×{k} repeated stratified CV, {time.perf_counter() - start:.0f} s\n")
     rows = []
-    for name, values in aucs.items():
+    names = list(aucs)
+    for name in sorted(names, key=lambda m: names.index(m.removesuffix(", permuted"))):
+        values = aucs[name]
         row = {
             "model": name,
             "AUC": f"{np.mean(values):.3f} ± {np.std(values):.3f}",
