@@ -40,13 +40,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import model_parser, print_table
 
 from fusion import link_cohort, read_breast_tcga, read_mogonet
+from fusion.baselines import _tuned
 from kg import KnowledgeGraph, build_kg, shared_sources
 
 COHORTS = {
@@ -66,7 +66,7 @@ def term_members(kg: KnowledgeGraph, genes: pd.Series) -> tuple[pd.Series, pd.Se
     relations = annotations["relation"].unique()
     sizes = edges[edges["relation"].isin(relations)].groupby("target")["source"].nunique()
     position = pd.Series(np.arange(len(genes)), index=genes.index)
-    feature_of_gene = {g: position[linked.index[linked == g]].tolist() for g in linked.unique()}
+    feature_of_gene = position[linked.index].groupby(linked.to_numpy()).agg(list).to_dict()
     members = annotations.groupby("target")["source"].apply(
         lambda s: sorted({p for g in set(s) for p in feature_of_gene[g]})
     )
@@ -120,17 +120,11 @@ class TermMeans(TransformerMixin, BaseEstimator):
 
 
 def tuned(step: BaseEstimator | None, grid: dict[str, list], seed: int) -> GridSearchCV:
-    """Standardise → ``step`` → L2 logistic regression, ``C`` and ``grid`` tuned by inner CV."""
-    pipeline = Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("graph", step or "passthrough"),
-            ("model", LogisticRegression(max_iter=5000)),
-        ]
-    )
-    grid = {"model__C": CS, **{f"graph__{k}": v for k, v in grid.items()}}
-    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    return GridSearchCV(pipeline, grid, cv=cv, scoring="neg_log_loss")
+    """Standardise → ``step`` → L2 logistic regression, ``C`` and ``grid`` tuned by inner CV
+    (the baselines' pipeline, :func:`fusion.baselines._tuned`; nothing to impute here)."""
+    model = Pipeline([("graph", step or "passthrough"), ("lr", LogisticRegression(max_iter=5000))])
+    grid = {"lr__C": CS, **{f"graph__{k}": v for k, v in grid.items()}}
+    return _tuned(model, grid, StratifiedKFold(5, shuffle=True, random_state=seed))
 
 
 def models(
@@ -185,6 +179,8 @@ def main() -> None:
     cohort = cohort.subset(cohort.samples[cohort.presence[args.modality].to_numpy()])
     kg = build_kg(shared_sources(data), progress=False)
     genes = link_cohort(cohort, kg).feature_nodes(args.modality)
+    if genes.isna().all():
+        parser.error(f"no feature of {args.cohort}'s {args.modality!r} links to the graph.")
     members, sizes = term_members(kg, genes)
     x = cohort[args.modality].reindex(cohort.samples).to_numpy()
     y = cohort.labels.cat.codes.to_numpy()

@@ -42,8 +42,8 @@ __all__ = [
     "TrainResult",
     "cox_ph_loss",
     "mean_adjacency",
+    "refresh_norm_statistics",
     "seed_closure",
     "stack_adjacency",
-    "refresh_norm_statistics",
     "train_model",
 ]
