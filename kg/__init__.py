@@ -21,6 +21,7 @@ from kg._exceptions import (
 )
 from kg.build import KGConfig, Source, build_kg, shared_sources
 from kg.bundled import embedded_config
+from kg.config_io import load_yaml
 from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
 from kg.graph import (
     EDGE_COLUMNS,
@@ -98,6 +99,7 @@ __all__ = [
     "build_kg",
     "embedded_config",
     "shared_sources",
+    "load_yaml",
     "load_kg",
     "save_kg",
     # queries

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from tqdm.auto import tqdm
 
 from kg._exceptions import ParseError, UnknownFormatError
 from kg._source import PathLike, gc_paused, provenance_of
+from kg.config_io import load_yaml
 from kg.graph import KnowledgeGraph, compose, make_edges
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
@@ -114,16 +114,12 @@ class KGConfig:
         Raises
         ------
         ParseError
-            Invalid YAML (names the line), an unknown key, a missing file (names the key).
+            Invalid YAML or a YAML anchor/alias (names the line; see :func:`kg.load_yaml`), an
+            unknown key, a missing file (names the key).
         """
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            msg = f"not valid YAML: {getattr(error, 'problem', None) or error}"
-            raise ParseError(msg, path, mark.line + 1 if mark is not None else None) from None
-        return cls.from_dict(raw, base=path.parent, origin=str(path))
+        raw = load_yaml(path)
+        return cls.from_dict({} if raw is None else raw, base=path.parent, origin=str(path))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], base: PathLike = ".", origin: str = "config") -> KGConfig:
