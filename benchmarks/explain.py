@@ -1,11 +1,11 @@
 """Benchmark: are kgfusion's explanations faithful, and fast enough? (issue 5, "Faithfulness").
 
-Explanations are :func:`fusion.explain.explain`, averaged over the ensemble members. Printed:
+Explanations are :func:`fusion.explain`, averaged over the ensemble members. Printed:
 
 1. **Planted signal** (Reactome 2025 hierarchy and gene sets from ``<data>/reactome``, gene
    symbols from ``<data>/go/gene_info_human.tsv.gz``). Per seed (16 seeds), 3 pathways are drawn
    at random among the *leaf* pathways with 15-40 member genes ("mid-sized"), and
-   :func:`fusion.synthetic.make_planted_cohort` makes a 2-modality cohort whose label depends on
+   :func:`fusion.data.synthetic.make_planted_cohort` makes a 2-modality cohort whose label depends on
    their genes, with 5 decoy pathways whose genes co-vary independently of the label. Two
    :class:`~fusion.KGFusionClassifier` are fitted on a stratified 2/3: the default model, and a
    *graph-only* one (``direct="unlinked"``: every linked gene reaches the prediction through the
@@ -72,9 +72,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from fusion import Cohort, read_mogonet
-from fusion.estimator import KGFusionClassifier
-from fusion.explain import Explanation, explain
-from fusion.synthetic import PlantedTruth, make_planted_cohort, pathway_genes
+from fusion.models.estimator import KGFusionClassifier
+from fusion.explanations import Explanation, explain
+from fusion.data.synthetic import PlantedTruth, make_planted_cohort, pathway_genes
 from kg import KGConfig, KnowledgeGraph, Source, build_kg
 from kg.build import SHARED_FILES
 

@@ -8,8 +8,7 @@ column at fault where there is one, what was expected, and how to fix it.
 from __future__ import annotations
 
 from pathlib import Path
-
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import Any
 
 from kg import ParseError
 
@@ -105,5 +104,26 @@ class InvalidParameterError(FusionError, ValueError):
     """A parameter of a function or estimator has an invalid value or type."""
 
 
-class NotFittedError(FusionError, _SklearnNotFittedError):
-    """An estimator was used before :meth:`fit`; also an :class:`AttributeError`."""
+def _not_fitted_error() -> type:
+    """Build :class:`NotFittedError` (scikit-learn is imported on first use, not at start-up)."""
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    return type(
+        "NotFittedError",
+        (FusionError, SklearnNotFittedError),
+        {
+            "__doc__": "An estimator was used before :meth:`fit`; also scikit-learn's "
+            "``NotFittedError`` (a ValueError and AttributeError).",
+            "__module__": __name__,
+        },
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError subclasses scikit-learn's; building it lazily keeps `kgfusion --help` and the
+    # kg commands free of the scikit-learn import (most of their start-up time otherwise).
+    if name == "NotFittedError":
+        globals()[name] = cls = _not_fitted_error()
+        return cls
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

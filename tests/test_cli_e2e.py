@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import kg
-from fusion.synthetic import make_planted_cohort, pathway_genes
+from fusion.data.synthetic import make_planted_cohort, pathway_genes
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ def test_kg_imports_without_torch() -> None:
 def test_command_line_starts_without_torch() -> None:
     """``fusion`` exports lazily: the CLI (and ``kgfusion kg ...``) does not pay torch's import."""
     code = (
-        "import sys, fusion, fusion.cli; assert 'torch' not in sys.modules, 'the CLI imported torch'; "
+        "import sys, fusion, fusion.app.cli; assert 'torch' not in sys.modules, 'the CLI imported torch'; "
         "from fusion import Cohort, KGFusionClassifier; assert 'torch' in sys.modules; "
         "assert sorted(fusion.__all__) == sorted(n for n in fusion.__all__ if hasattr(fusion, n))"
     )

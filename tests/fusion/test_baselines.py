@@ -1,4 +1,4 @@
-"""Tests of fusion.baselines: Cohort-in estimators with the classifier's API."""
+"""Tests of fusion.models.baselines: Cohort-in estimators with the classifier's API."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from _cohorts import tiny_cohort
 from sklearn.base import clone
 
 from fusion import NotFittedError
-from fusion.baselines import (
+from fusion.models.baselines import (
     EarlyFusionLogistic,
     EarlyFusionMLP,
     LateFusion,
     RandomForestBaseline,
     concatenate,
 )
-from fusion.metrics import classification_metrics
+from fusion.models.metrics import classification_metrics
 
 BASELINES = {
     "early LR": EarlyFusionLogistic(),

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from fusion.cli import app
+from fusion.app.cli import app
 from kg import GeneNormalizer, KnowledgeGraph, make_edges, save_kg
 
 runner = CliRunner()

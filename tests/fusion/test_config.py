@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion.config import ConfigError, RunConfig
+from fusion.app.config import ConfigError, RunConfig
 
 TINY = Path(__file__).resolve().parents[1] / "data"
 
@@ -72,7 +72,7 @@ def test_kg_sources_section_builds_a_kg_config(tmp_path: Path) -> None:
 
 
 def test_train_refuses_to_replace_a_foreign_folder_or_save_a_baseline(tmp_path: Path) -> None:
-    from fusion.run import fit_from_config
+    from fusion.app.run import fit_from_config
 
     (tmp_path / "cohort").symlink_to(TINY / "mogonet_tiny")
     foreign = tmp_path / "notes"

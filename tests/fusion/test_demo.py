@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from fusion import InvalidParameterError
-from fusion.demo import (
+from fusion.app.demo import (
     METRIC_COLUMNS,
     PLANTED_PATHWAYS,
     DemoReport,
@@ -111,7 +111,7 @@ def test_an_interrupted_run_leaves_no_report(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("fusion.demo.explain", interrupted)
+    monkeypatch.setattr("fusion.app.demo.explain", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_demo(tmp_path / "report", size="small", progress=False)
     assert list(tmp_path.iterdir()) == []  # neither the report nor its staging folder

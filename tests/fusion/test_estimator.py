@@ -1,4 +1,4 @@
-"""Tests of fusion.estimator: sklearn conventions, determinism, checkpoints, survival."""
+"""Tests of fusion.models.estimator: sklearn conventions, determinism, checkpoints, survival."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from _cohorts import survival_cohort, tiny_cohort, tiny_kg
 from sklearn.base import clone
 
 from fusion import InvalidParameterError, LabelError, NotFittedError, read_mogonet
-from fusion.estimator import KGFusionClassifier, KGFusionSurvival
-from fusion.metrics import classification_metrics, concordance_index
+from fusion.models.estimator import KGFusionClassifier, KGFusionSurvival
+from fusion.models.metrics import classification_metrics, concordance_index
 from kg import build_kg, shared_sources
 
 FAST = {

@@ -1,4 +1,4 @@
-"""Tests of fusion.evaluate: the harness's protocols, rows and summaries."""
+"""Tests of fusion.models.evaluate: the harness's protocols, rows and summaries."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from _cohorts import survival_cohort, tiny_cohort
 
 from fusion import Cohort, InvalidParameterError
-from fusion.baselines import EarlyFusionLogistic, RandomForestBaseline
-from fusion.estimator import KGFusionSurvival
-from fusion.evaluate import evaluate, format_summary, summarize
+from fusion.models.baselines import EarlyFusionLogistic, RandomForestBaseline
+from fusion.models.estimator import KGFusionSurvival
+from fusion.models.evaluate import evaluate, format_summary, summarize
 
 MODELS = {"lr": EarlyFusionLogistic(), "rf": RandomForestBaseline(n_estimators=20)}
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rdflib import Graph
 
 from fusion import InvalidParameterError
-from fusion.explain import (
+from fusion.explanations import (
     SHARED_TERMS_QUERY,
     TOP_K_QUERY,
     Explanation,
@@ -308,7 +308,7 @@ class _Identity:
 
 
 class _Estimator:
-    """The fitted attributes :func:`fusion.explain.explain` reads, over untrained networks."""
+    """The fitted attributes :func:`fusion.explain` reads, over untrained networks."""
 
     def __init__(self, kg: KnowledgeGraph) -> None:
         import torch
@@ -328,7 +328,7 @@ class _Estimator:
 
 def test_explain_estimator(kg: KnowledgeGraph) -> None:
     from fusion import AlignmentError, Cohort
-    from fusion.explain import explain
+    from fusion.explanations import explain
 
     frame = pd.DataFrame(
         [[1.0, 2.0, None, 0.5], [0.1, None, None, None], [2.0, 1.0, 1.0, 1.0]],

@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fusion import InvalidParameterError
-from fusion._explain_decompose import decompose_scores, membership, normal_scores
-from fusion.explain import Explanation
+from fusion.explanations.decompose import decompose_scores, membership, normal_scores
+from fusion.explanations.explanation import Explanation
 from kg import KnowledgeGraph, UnknownNodeTypeError, make_edges, make_nodes
 
 GENES = list("abcdefgh")

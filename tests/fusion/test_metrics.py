@@ -1,4 +1,4 @@
-"""Tests of fusion.metrics: classification metrics and Harrell's C-index vs brute force."""
+"""Tests of fusion.models.metrics: classification metrics and Harrell's C-index vs brute force."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fusion import InvalidParameterError
-from fusion.metrics import classification_metrics, concordance_index
+from fusion.models.metrics import classification_metrics, concordance_index
 
 
 def brute_force_c_index(time: list[float], event: list[bool], risk: list[float]) -> float:

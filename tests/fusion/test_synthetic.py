@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fusion import InvalidParameterError
-from fusion.synthetic import make_planted_cohort, pathway_genes
+from fusion.data.synthetic import make_planted_cohort, pathway_genes
 from kg import KnowledgeGraph, UnknownNodeError, make_edges, make_nodes
 
 

@@ -9,7 +9,7 @@ import rdflib
 import torch
 from typer.testing import CliRunner
 
-from fusion.cli import app
+from fusion.app.cli import app
 from kg import load_kg, read_graphml, read_node_link_json
 from kg.hetero import NodeIndex
 from kg.rdf import KGF, iri_to_curie

@@ -1,7 +1,7 @@
 """Explanations of a fitted estimator's predictions: :func:`explain` (the estimator hook).
 
-Kept apart from :mod:`fusion.explain` so that the explanation objects and their queries do not
-import torch; :func:`explain` imports :mod:`gnn.attribution` when called.
+Kept apart from :mod:`fusion.explanations.explanation` so that the explanation objects and their
+queries do not import torch; :func:`explain` imports :mod:`gnn.attribution` when called.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from fusion._checks import preview
+from fusion.data._checks import preview
 from fusion._exceptions import AlignmentError
+from fusion.explanations.explanation import Explanation
 
 if TYPE_CHECKING:
 
-    from fusion.cohort import Cohort
-    from fusion.explain import Explanation
+    from fusion.data.cohort import Cohort
     from gnn import KGFusionNet
     from kg import KnowledgeGraph
 
@@ -87,8 +87,7 @@ def explain(
     """
     import torch
 
-    from fusion.estimator import cohort_batch
-    from fusion.explain import Explanation
+    from fusion.models.estimator import cohort_batch
     from gnn.attribution import attribute
 
     if patients is not None:

@@ -31,7 +31,7 @@ from typing import Literal, NamedTuple, get_args
 import pandas as pd
 
 from fusion._exceptions import InvalidParameterError
-from fusion.cohort import Cohort, Modality
+from fusion.data.cohort import Cohort, Modality
 from kg.graph import KnowledgeGraph
 from kg.normalize import MAPPED_STATUSES, GeneNormalizer, mirna_stems
 

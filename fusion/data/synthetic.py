@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fusion._exceptions import InvalidParameterError
-from fusion.cohort import Cohort, Modality
+from fusion.data.cohort import Cohort, Modality
 from kg import KnowledgeGraph, subterms
 
 __all__ = ["PlantedTruth", "make_planted_cohort", "pathway_genes"]

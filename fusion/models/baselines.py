@@ -24,8 +24,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from fusion._exceptions import InvalidParameterError, LabelError, NotFittedError
-from fusion.cohort import Cohort
-from fusion.metrics import classification_metrics
+from fusion.data.cohort import Cohort
+from fusion.models.metrics import classification_metrics
 
 __all__ = [
     "EarlyFusionLogistic",

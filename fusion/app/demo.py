@@ -31,14 +31,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fusion._exceptions import InvalidParameterError
-from fusion.baselines import EarlyFusionLogistic
-from fusion.cohort import Cohort
-from fusion.config import default_data_dir
-from fusion.explain import Explanation, explain, plot_subgraph, plot_top_terms, write_turtle
-from fusion.io import read_mogonet
-from fusion.metrics import classification_metrics
-from fusion.split import official_split, stratified_split
-from fusion.synthetic import make_planted_cohort, pathway_genes
+from fusion.models.baselines import EarlyFusionLogistic
+from fusion.data.cohort import Cohort
+from fusion.app.config import default_data_dir
+from fusion.explanations import Explanation, explain, plot_subgraph, plot_top_terms, write_turtle
+from fusion.data.io import read_mogonet
+from fusion.models.metrics import classification_metrics
+from fusion.data.split import official_split, stratified_split
+from fusion.data.synthetic import make_planted_cohort, pathway_genes
 from kg import KGConfig, KnowledgeGraph, build_kg
 from kg.build import SHARED_FILES, shared_sources
 from kg.bundled import embedded_config
@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 PLANTED_PATHWAYS: tuple[str, ...] = ("reactome:R-HSA-196757", "reactome:R-HSA-71403")
 #: Real datasets :func:`run_demo` knows, by name: folder in the shared data folder.
 REAL_DATASETS: dict[str, str] = {"rosmap": "mogonet_rosmap"}
-#: Metrics of ``metrics.csv`` (see :func:`fusion.metrics.classification_metrics`).
+#: Metrics of ``metrics.csv`` (see :func:`fusion.models.metrics.classification_metrics`).
 METRIC_COLUMNS: tuple[str, ...] = ("acc", "f1_macro", "auc")
 
 _MODALITIES = ("mRNA", "protein", "methylation")
@@ -277,8 +277,8 @@ def run_demo(
     Steps: (1) the knowledge graph (embedded Reactome, or GO + Reactome from the shared data
     with ``real``), cached; (2) the cohort: synthetic with planted pathways, three modalities,
     some patients lacking one (or ROSMAP); (3) a held-out split (stratified 75/25, or the
-    official one); (4) :class:`~fusion.estimator.KGFusionClassifier` and
-    :class:`~fusion.baselines.EarlyFusionLogistic` fitted on the training patients only; (5) metrics on the test
+    official one); (4) :class:`~fusion.models.estimator.KGFusionClassifier` and
+    :class:`~fusion.models.baselines.EarlyFusionLogistic` fitted on the training patients only; (5) metrics on the test
     patients; (6) explanations of three test patients (one per class correctly predicted and,
     when there is one, a patient lacking a modality) and per-class aggregates over
     ``size.n_aggregate`` test patients; (7) the report.
@@ -321,7 +321,7 @@ def run_demo(
     >>> report = run_demo("report", size="small", progress=False)  # doctest: +SKIP
     >>> report.metrics.loc["KG fusion", "auc"]  # doctest: +SKIP
     """
-    from fusion.estimator import KGFusionClassifier
+    from fusion.models.estimator import KGFusionClassifier
 
     demo_size = _check_size(size)
     if real is not None and real not in REAL_DATASETS:

@@ -18,9 +18,9 @@ from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
 from fusion._exceptions import InvalidParameterError, LabelError
-from fusion.cohort import Cohort
-from fusion.metrics import classification_metrics, survival_metrics
-from fusion.split import official_split, repeated_stratified_kfold
+from fusion.data.cohort import Cohort
+from fusion.models.metrics import classification_metrics, survival_metrics
+from fusion.data.split import official_split, repeated_stratified_kfold
 
 __all__ = ["evaluate", "format_summary", "summarize"]
 

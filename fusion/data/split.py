@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from fusion._exceptions import InvalidParameterError, LabelError, SplitError
-from fusion.cohort import Cohort
+from fusion.data.cohort import Cohort
 
 __all__ = ["stratified_split", "repeated_stratified_kfold", "official_split"]
 

@@ -11,9 +11,9 @@ import pandas as pd
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.cohort import Cohort
-from fusion.io import CohortFormat, read_cohort
-from fusion.link import link_cohort
+from fusion.data.cohort import Cohort
+from fusion.data.io import CohortFormat, read_cohort
+from fusion.data.link import link_cohort
 from kg._exceptions import KGError
 from kg.build import SHARED_FILES
 from kg.graph import KnowledgeGraph

@@ -22,10 +22,10 @@ from typing import Union
 import numpy as np
 import pandas as pd
 
-from fusion._anndata import read_anndata, read_mudata
+from fusion.data._anndata import read_anndata, read_mudata
 from fusion._exceptions import DataFileError, FusionError, LabelError, LabelFileError
-from fusion._parse import check_unique, guess_id_scheme, numeric_block, read_headerless, read_table
-from fusion.cohort import Cohort, Modality
+from fusion.data._parse import check_unique, guess_id_scheme, numeric_block, read_headerless, read_table
+from fusion.data.cohort import Cohort, Modality
 
 __all__ = [
     "CohortFormat",
@@ -134,7 +134,7 @@ def read_mogonet(
     Examples
     --------
     >>> from pathlib import Path
-    >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "mogonet_tiny"
+    >>> tiny = Path(__file__).resolve().parents[2] / "tests" / "data" / "mogonet_tiny"
     >>> c = read_mogonet(tiny)
     >>> [(m.name, m.id_scheme) for m in c.modalities.values()]
     [('mRNA', 'ensembl'), ('methylation', 'cg_probe'), ('miRNA', 'mirna_precursor')]
@@ -305,7 +305,7 @@ def read_modalities(
     Examples
     --------
     >>> from pathlib import Path
-    >>> tiny = Path(__file__).resolve().parents[1] / "tests" / "data" / "modalities_tiny"
+    >>> tiny = Path(__file__).resolve().parents[2] / "tests" / "data" / "modalities_tiny"
     >>> c = read_modalities({"mRNA": tiny / "mrna.csv", "protein": tiny / "protein.tsv"},
     ...                     labels=tiny / "labels.csv")
     >>> c.presence.sum().to_dict()

@@ -23,10 +23,10 @@ from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from fusion._exceptions import InvalidParameterError, LabelError, NotFittedError
-from fusion.cohort import Cohort
-from fusion.link import link_cohort
-from fusion.metrics import classification_metrics, concordance_index
-from fusion.preprocess import ModalityScaler
+from fusion.data.cohort import Cohort
+from fusion.data.link import link_cohort
+from fusion.models.metrics import classification_metrics, concordance_index
+from fusion.data.preprocess import ModalityScaler
 from gnn import FusionNetConfig, KGFusionNet, RelationGraph, cox_ph_loss, seed_closure
 from gnn.training import FusionBatch, TrainConfig, train_model
 from kg import KnowledgeGraph
@@ -443,7 +443,7 @@ class KGFusionClassifier(_KGFusionBase):
     Parameters
     ----------
     kg : KnowledgeGraph, optional
-        Prior knowledge; features are linked to it with :func:`fusion.link.link_cohort`. Without
+        Prior knowledge; features are linked to it with :func:`fusion.data.link.link_cohort`. Without
         it (or with ``use_graph=False``) only the per-modality heads are used.
     relations : list of str, optional
         Relations followed when pruning the graph to the closure of linked nodes (default all).

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from fusion import _cli_run
-from fusion._cli_data import data_app
-from fusion._cli_demo import demo
+from fusion.app import cli_run as _cli_run
+from fusion.app.cli_data import data_app
+from fusion.app.cli_demo import demo
 from kg.cli import app as kg_app
 
 __all__ = ["app"]

@@ -11,15 +11,15 @@ import networkx as nx
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.config import RunConfig
-from fusion.io import CohortFormat, read_cohort
+from fusion.app.config import RunConfig
+from fusion.data.io import CohortFormat, read_cohort
 from kg._exceptions import KGError
 
 __all__ = ["train", "evaluate", "predict", "explain"]
 
 _ERRORS = (FusionError, KGError, OSError, KeyError)
 
-ConfigArg = Annotated[Path, typer.Argument(help="Run configuration (YAML); see fusion.config.")]
+ConfigArg = Annotated[Path, typer.Argument(help="Run configuration (YAML); see fusion.app.config.")]
 Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
 
 
@@ -47,7 +47,7 @@ def train(
 
       kgfusion train rosmap.yaml -o kgfusion-out/rosmap/model
     """
-    from fusion.run import fit_from_config
+    from fusion.app.run import fit_from_config
 
     try:
         run = RunConfig.from_yaml(config)
@@ -74,7 +74,7 @@ def evaluate(
 
       kgfusion evaluate rosmap.yaml
     """
-    from fusion.run import evaluate_from_config
+    from fusion.app.run import evaluate_from_config
 
     try:
         run = RunConfig.from_yaml(config)
@@ -98,7 +98,7 @@ def predict(
 
       kgfusion predict kgfusion-out/rosmap/model ../shared/data/mogonet_rosmap --part test -o pred.csv
     """
-    from fusion.run import load_model, predictions
+    from fusion.app.run import load_model, predictions
 
     try:
         estimator = load_model(model)
@@ -161,8 +161,8 @@ def explain(
 
       kgfusion explain -m M -d D -p test_0 --method ig_features --decompose --type pathway
     """
-    from fusion.explain import explain as explain_patients
-    from fusion.run import load_model
+    from fusion.explanations import explain as explain_patients
+    from fusion.app.run import load_model
 
     try:
         if format not in (ExplainFormat.table, ExplainFormat.json) and out is None:
@@ -183,7 +183,7 @@ def explain(
 
 
 def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | None, k: int, types: Any, namespace: str | None) -> None:
-    from fusion.explain import plot_subgraph, write_html, write_turtle
+    from fusion.explanations import plot_subgraph, write_html, write_turtle
 
     if fmt is ExplainFormat.ttl:
         write_turtle(explanations, out, k=k, subgraph_k=k)

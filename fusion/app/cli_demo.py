@@ -1,4 +1,4 @@
-"""``kgfusion demo``: the one-command demo (see :func:`fusion.demo.run_demo`)."""
+"""``kgfusion demo``: the one-command demo (see :func:`fusion.app.demo.run_demo`)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def demo(
 
       kgfusion demo --real rosmap --data-dir ../shared/data
     """
-    from fusion.demo import run_demo
+    from fusion.app.demo import run_demo
 
     try:
         report = run_demo(

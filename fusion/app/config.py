@@ -31,8 +31,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fusion._exceptions import FusionError
-from fusion.cohort import Cohort
-from fusion.io import read_cohort, read_modalities
+from fusion.data.cohort import Cohort
+from fusion.data.io import read_cohort, read_modalities
 from kg import KGConfig, KGError, Source, embedded_config, shared_sources
 
 __all__ = [

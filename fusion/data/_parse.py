@@ -1,4 +1,4 @@
-"""Pure parsing helpers for :mod:`fusion.io`: read a table, check it cell by cell.
+"""Pure parsing helpers for :mod:`fusion.data.io`: read a table, check it cell by cell.
 
 Every error is a :class:`~fusion.DataFileError` naming the file and the 1-based line (for
 Parquet: record) of the cell at fault, with the sample id and column where known.

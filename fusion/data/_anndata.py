@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fusion._exceptions import CohortError
-from fusion.cohort import Cohort, Modality
+from fusion.data.cohort import Cohort, Modality
 
 __all__ = ["read_anndata", "read_mudata"]
 

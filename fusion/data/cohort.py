@@ -17,9 +17,9 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from fusion._checks import check_frame as _check_frame
-from fusion._checks import preview as _preview
-from fusion._checks import sample_index as _sample_index
+from fusion.data._checks import check_frame as _check_frame
+from fusion.data._checks import preview as _preview
+from fusion.data._checks import sample_index as _sample_index
 from fusion._exceptions import AlignmentError, CohortError, LabelError, SplitError
 
 __all__ = ["MODALITY_KINDS", "ModalityKind", "Modality", "Cohort"]

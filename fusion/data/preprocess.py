@@ -20,7 +20,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from fusion._exceptions import AlignmentError, CohortError, InvalidParameterError, NotFittedError
-from fusion.cohort import Cohort
+from fusion.data.cohort import Cohort
 
 __all__ = ["ModalityScaler", "VarianceFilter", "ModalityImputer"]
 

@@ -29,16 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pandas as pd
 from rdflib import DCTERMS, PROV, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
+from fusion._params import check_positive
+from fusion.explanations.explanation import Explanation
 from kg.rdf import KGF, REL, SAFE_CHARS, curie_to_iri
-
-if TYPE_CHECKING:
-    from fusion.explain import Explanation
 
 __all__ = [
     "EXPLANATION",
@@ -206,8 +204,6 @@ def to_rdf(
     InvalidParameterError
         If ``k``, ``subgraph_k`` or ``max_len`` is not a positive int.
     """
-    from fusion.explain import Explanation, check_positive
-
     k = check_positive("k", k, "to_rdf")
     items = [explanations] if isinstance(explanations, Explanation) else list(explanations)
     graph = Graph()
@@ -242,8 +238,6 @@ def sparql_top(
     pandas.DataFrame
         Columns ``id, name, type, score, rank`` (``rank`` is the global rank), best first.
     """
-    from fusion.explain import check_positive
-
     k = check_positive("k", k, "sparql_top")
     bindings = {"patient_id": patient, "type": type, "namespace": namespace, "method": method}
     rows = graph.query(

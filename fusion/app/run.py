@@ -1,4 +1,4 @@
-"""Run what a :class:`~fusion.config.RunConfig` names: build the KG, read the cohort, fit, evaluate.
+"""Run what a :class:`~fusion.app.config.RunConfig` names: build the KG, read the cohort, fit, evaluate.
 
 The functions behind ``kgfusion train``, ``kgfusion evaluate`` and ``kgfusion predict``, usable
 from Python with the same behaviour.
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fusion.cohort import Cohort
-from fusion.config import ConfigError, ModelSection, RunConfig
-from fusion.metrics import classification_metrics, survival_metrics
+from fusion.data.cohort import Cohort
+from fusion.app.config import ConfigError, ModelSection, RunConfig
+from fusion.models.metrics import classification_metrics, survival_metrics
 from kg import KnowledgeGraph, build_kg, load_kg, save_kg
 
 __all__ = [
@@ -34,15 +34,15 @@ __all__ = [
 
 #: Estimators a configuration may name: name → (``"module:Class"``, default parameters).
 ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
-    "kgfusion": ("fusion.estimator:KGFusionClassifier", {}),
-    "kgfusion_shuffled": ("fusion.estimator:KGFusionClassifier", {"shuffle_graph": True}),
-    "kgfusion_nograph": ("fusion.estimator:KGFusionClassifier", {"use_graph": False}),
-    "kgfusion_survival": ("fusion.estimator:KGFusionSurvival", {}),
-    "early_lr": ("fusion.baselines:EarlyFusionLogistic", {}),
-    "early_mlp": ("fusion.baselines:EarlyFusionMLP", {}),
-    "late_average": ("fusion.baselines:LateFusion", {"method": "average"}),
-    "late_stacking": ("fusion.baselines:LateFusion", {"method": "stacking"}),
-    "rf": ("fusion.baselines:RandomForestBaseline", {}),
+    "kgfusion": ("fusion.models.estimator:KGFusionClassifier", {}),
+    "kgfusion_shuffled": ("fusion.models.estimator:KGFusionClassifier", {"shuffle_graph": True}),
+    "kgfusion_nograph": ("fusion.models.estimator:KGFusionClassifier", {"use_graph": False}),
+    "kgfusion_survival": ("fusion.models.estimator:KGFusionSurvival", {}),
+    "early_lr": ("fusion.models.baselines:EarlyFusionLogistic", {}),
+    "early_mlp": ("fusion.models.baselines:EarlyFusionMLP", {}),
+    "late_average": ("fusion.models.baselines:LateFusion", {"method": "average"}),
+    "late_stacking": ("fusion.models.baselines:LateFusion", {"method": "stacking"}),
+    "rf": ("fusion.models.baselines:RandomForestBaseline", {}),
 }
 
 _MODEL_KG = "kg"
@@ -56,7 +56,7 @@ def _resolve(name: str) -> type:
 
 
 def _takes_kg(name: str) -> bool:
-    return name in ESTIMATORS and ESTIMATORS[name][0].startswith("fusion.estimator:")
+    return name in ESTIMATORS and ESTIMATORS[name][0].startswith("fusion.models.estimator:")
 
 
 def make_estimator(section: ModelSection | str, kg: KnowledgeGraph | None = None, **overrides: Any) -> Any:
@@ -172,7 +172,7 @@ def predictions(estimator: Any, cohort: Cohort) -> pd.DataFrame:
 
 def evaluate_from_config(config: RunConfig, out: Path | None = None, progress: bool = True) -> tuple[pd.DataFrame, Path]:
     """Evaluate the configured model and baselines; writes ``results.csv`` and ``summary.md``."""
-    from fusion.evaluate import evaluate, format_summary, summarize
+    from fusion.models.evaluate import evaluate, format_summary, summarize
 
     kg = build_run_kg(config, progress)
     cohort = config.cohort.read()

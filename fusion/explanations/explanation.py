@@ -12,7 +12,8 @@ onto knowledge-graph ids, for one patient or aggregated over a class or cohort
 * :meth:`~Explanation.paths`, :meth:`~Explanation.neighborhood` and :meth:`~Explanation.compare`.
 
 Scores are importances: larger means more important; nodes without a score count as ``0``.
-RDF export lives in :mod:`fusion._explain_rdf`, pictures in :mod:`fusion._explain_plot`.
+RDF export lives in :mod:`fusion.explanations.rdf`, pictures in :mod:`fusion.explanations.plot`,
+attribution of a fitted model in :mod:`fusion.explanations.attribution`.
 """
 
 from __future__ import annotations
@@ -26,41 +27,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from fusion._checks import preview
 from fusion._exceptions import InvalidParameterError
-from fusion._explain_decompose import decompose_scores
-from fusion._explain_model import ExplainableEstimator, explain
-from fusion._explain_plot import TYPE_COLORS, plot_subgraph, plot_top_terms, write_html
-from fusion._explain_rdf import (
-    EXPLANATION,
-    SHARED_TERMS_QUERY,
-    TOP_K_QUERY,
-    sparql_top,
-    to_rdf,
-    write_turtle,
-)
+from fusion._params import check_positive
+from fusion.data._checks import preview
+from fusion.explanations.decompose import decompose_scores
 from kg import KnowledgeGraph, all_simple_paths, neighborhood, shortest_paths
 
-__all__ = [
-    "COMPARE_COLUMNS",
-    # RDF / SPARQL
-    "EXPLANATION",
-    "SHARED_TERMS_QUERY",
-    "TOP_COLUMNS",
-    "TOP_K_QUERY",
-    # pictures
-    "TYPE_COLORS",
-    "ExplainableEstimator",
-    "Explanation",
-    "check_positive",
-    "explain",
-    "plot_subgraph",
-    "plot_top_terms",
-    "sparql_top",
-    "to_rdf",
-    "write_html",
-    "write_turtle",
-]
+__all__ = ["COMPARE_COLUMNS", "TOP_COLUMNS", "Explanation"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +43,6 @@ TOP_COLUMNS: tuple[str, ...] = ("id", "name", "type", "namespace", "score", "ran
 COMPARE_COLUMNS: tuple[str, ...] = (
     "id", "name", "type", "score", "score_other", "difference", "status",
 )  # fmt: skip
-
-
-def check_positive(name: str, value: object, owner: str) -> int:
-    """``value`` as a positive int, else :class:`~fusion.InvalidParameterError` (a ValueError)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        msg = f"The {name!r} parameter of {owner} must be a positive int. Got {value!r} instead."
-        raise InvalidParameterError(msg)
-    return int(value)
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
@@ -380,7 +345,7 @@ class Explanation:
         min_inputs: int = 2,
         threshold: float = 3.0,
     ) -> Explanation:
-        """Score terms by the evidence of their own inputs (see :mod:`fusion._explain_decompose`).
+        """Score terms by the evidence of their own inputs (see :mod:`fusion.explanations.decompose`).
 
         The scores of :attr:`inputs` (e.g. per-gene attributions, ``method="ig_features"``)
         are decomposed onto the terms above them so that nested and overlapping terms compete

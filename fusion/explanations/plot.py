@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from fusion.explain import Explanation
+    from fusion.explanations.explanation import Explanation
 
 __all__ = ["TYPE_COLORS", "plot_subgraph", "plot_top_terms", "write_html"]
 

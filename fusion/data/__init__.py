@@ -1,0 +1,45 @@
+"""fusion.data: cohorts, their readers, preprocessing, splits, synthetic cohorts and linking.
+
+A :class:`Cohort` holds one DataFrame per modality over a shared sample axis with a presence mask;
+readers build one from files (:func:`read_cohort`), :func:`link_cohort` maps its features onto
+knowledge-graph ids (:class:`CohortLinks`), and the transformers and splits act on it. Names are
+imported lazily (see :mod:`fusion`).
+"""
+
+from __future__ import annotations
+
+from fusion._lazy import lazy_exports
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "MODALITY_KINDS": "fusion.data.cohort",
+    "Cohort": "fusion.data.cohort",
+    "Modality": "fusion.data.cohort",
+    "ModalityKind": "fusion.data.cohort",
+    "CohortFormat": "fusion.data.io",
+    "read_cohort": "fusion.data.io",
+    "read_anndata": "fusion.data.io",
+    "read_breast_tcga": "fusion.data.io",
+    "read_modalities": "fusion.data.io",
+    "read_mogonet": "fusion.data.io",
+    "read_mudata": "fusion.data.io",
+    "ANTIBODY_GENES": "fusion.data.link",
+    "LINK_SCHEMES": "fusion.data.link",
+    "LINK_STATUSES": "fusion.data.link",
+    "CohortLinks": "fusion.data.link",
+    "LinkStatus": "fusion.data.link",
+    "antibody_genes": "fusion.data.link",
+    "link_cohort": "fusion.data.link",
+    "ModalityImputer": "fusion.data.preprocess",
+    "ModalityScaler": "fusion.data.preprocess",
+    "VarianceFilter": "fusion.data.preprocess",
+    "official_split": "fusion.data.split",
+    "repeated_stratified_kfold": "fusion.data.split",
+    "stratified_split": "fusion.data.split",
+    "PlantedTruth": "fusion.data.synthetic",
+    "make_planted_cohort": "fusion.data.synthetic",
+    "pathway_genes": "fusion.data.synthetic",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,0 +1,35 @@
+"""fusion.explanations: explanations of predictions as scored knowledge-graph subgraphs.
+
+:func:`explain` turns a fitted estimator's attributions into :class:`Explanation` objects, which
+answer queries (top terms, subgraphs, paths, comparisons, decomposition onto nested terms), export
+RDF with SPARQL queries over it, and draw pictures. Names are imported lazily.
+"""
+
+from __future__ import annotations
+
+from fusion._lazy import lazy_exports
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "COMPARE_COLUMNS": "fusion.explanations.explanation",
+    "TOP_COLUMNS": "fusion.explanations.explanation",
+    "Explanation": "fusion.explanations.explanation",
+    "ExplainableEstimator": "fusion.explanations.attribution",
+    "explain": "fusion.explanations.attribution",
+    "decompose_scores": "fusion.explanations.decompose",
+    "membership": "fusion.explanations.decompose",
+    "normal_scores": "fusion.explanations.decompose",
+    "TYPE_COLORS": "fusion.explanations.plot",
+    "plot_subgraph": "fusion.explanations.plot",
+    "plot_top_terms": "fusion.explanations.plot",
+    "write_html": "fusion.explanations.plot",
+    "EXPLANATION": "fusion.explanations.rdf",
+    "SHARED_TERMS_QUERY": "fusion.explanations.rdf",
+    "TOP_K_QUERY": "fusion.explanations.rdf",
+    "sparql_top": "fusion.explanations.rdf",
+    "to_rdf": "fusion.explanations.rdf",
+    "write_turtle": "fusion.explanations.rdf",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
