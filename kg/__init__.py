@@ -12,6 +12,7 @@ from kg._exceptions import (
     ConflictingDefinitionError,
     CycleError,
     DanglingReferenceError,
+    ForeignFolderError,
     KGError,
     ParseError,
     UnknownFormatError,
@@ -33,7 +34,7 @@ from kg.graph import (
     make_edges,
     make_nodes,
 )
-from kg.hetero import NodeIndex, to_hetero_data
+from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
 from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
 from kg.obo import read_obo
 from kg.query import (
@@ -63,6 +64,7 @@ __all__ = [
     "ConflictingDefinitionError",
     "CycleError",
     "DanglingReferenceError",
+    "ForeignFolderError",
     "KGError",
     "ParseError",
     "UnknownFormatError",
@@ -112,6 +114,7 @@ __all__ = [
     "superterms",
     # export
     "NodeIndex",
+    "REVERSE_PREFIX",
     "to_hetero_data",
     "to_rdf",
     "write_turtle",

@@ -20,6 +20,7 @@ __all__ = [
     "UnknownNodeError",
     "UnknownNodeTypeError",
     "AmbiguousIdError",
+    "ForeignFolderError",
 ]
 
 
@@ -90,3 +91,7 @@ class UnknownNodeTypeError(KGError, ValueError):
 
 class AmbiguousIdError(KGError, LookupError):
     """An identifier (e.g. a gene alias) resolves to several nodes and none can be preferred."""
+
+
+class ForeignFolderError(KGError, FileExistsError):
+    """An output folder exists and holds something kgfusion did not write; it is never replaced."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ __all__ = [
     "read_lines",
     "find_line",
     "gc_paused",
+    "sha256_of",
 ]
 
 PathLike = str | Path
@@ -102,6 +104,15 @@ def read_lines(path: PathLike, comment: str | None = None) -> pd.Series:
     if comment is not None:
         keep &= ~lines.str.startswith(comment)
     return lines[keep]
+
+
+def sha256_of(path: PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 @contextmanager

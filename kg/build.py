@@ -21,13 +21,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kg._exceptions import ParseError, UnknownFormatError
-from kg._source import PathLike, gc_paused, provenance_of
+from kg._source import PathLike, gc_paused, provenance_of, sha256_of
 from kg.config_io import load_yaml
 from kg.graph import KnowledgeGraph, compose, make_edges
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
 from kg.rdf import read_rdf
-from kg.store import FORMAT_VERSION, load_kg, save_kg
+from kg.store import FORMAT_VERSION, discard, load_kg, save_new
 from kg.tables import (
     read_edge_table,
     read_gaf,
@@ -170,20 +170,12 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("KGFUSION_CACHE", Path.home() / ".cache" / "kgfusion"))
 
 
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def cache_key(config: KGConfig) -> str:
     """Hash of the sources' contents, formats and options (not their paths or mtimes)."""
-    parts: list[Any] = [FORMAT_VERSION, config.gene_info and _digest(config.gene_info)]
+    parts: list[Any] = [FORMAT_VERSION, config.gene_info and sha256_of(config.gene_info)]
     for source in config.sources:
         options = {k: v for k, v in source.options.items() if k not in _PATH_OPTIONS}
-        parts.append([source.format, [_digest(f) for f in source.files()], options])
+        parts.append([source.format, [sha256_of(f) for f in source.files()], options])
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -231,12 +223,18 @@ def build_kg(
     cache = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / cache_key(config)
     if cache is not None and cache.is_dir():
         logger.info("loading cached knowledge graph %s", cache)
-        return load_kg(cache)
+        try:
+            return load_kg(cache)
+        except Exception as error:  # any failure of a cache entry: drop it, then rebuild
+            logger.warning("dropping the unusable cache entry %s (%s); rebuilding", cache, error)
+            discard(cache)
     with gc_paused():  # the build allocates millions of small acyclic objects
         kg = compose(_read_sources(config, workers, progress), metadata={"cache_key": cache and cache.name})
         if cache is not None:
-            save_kg(kg, cache)
-            logger.info("cached knowledge graph %s", cache)
+            if save_new(kg, cache):
+                logger.info("cached knowledge graph %s", cache)
+            else:  # a concurrent build of the same inputs saved the same graph first
+                logger.info("knowledge graph %s was cached by another build meanwhile", cache)
     return kg
 
 
