@@ -28,7 +28,6 @@ data_app = typer.Typer(
 )
 
 
-
 class OutputFormat(str, Enum):
     """How reports are printed."""
 

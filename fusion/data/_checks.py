@@ -9,7 +9,7 @@ import pandas as pd
 
 from fusion._exceptions import CohortError
 
-__all__ = ["preview", "check_frame", "sample_index"]
+__all__ = ["check_frame", "preview", "sample_index"]
 
 
 def preview(ids: Iterable[object], n: int = 5) -> str:

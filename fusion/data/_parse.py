@@ -16,7 +16,7 @@ import pandas as pd
 
 from fusion._exceptions import DataFileError
 
-__all__ = ["read_table", "read_headerless", "numeric_block", "check_unique", "guess_id_scheme"]
+__all__ = ["check_unique", "guess_id_scheme", "numeric_block", "read_headerless", "read_table"]
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from fusion._exceptions import AlignmentError, CohortError, InvalidParameterError, NotFittedError
 from fusion.data.cohort import Cohort
 
-__all__ = ["ModalityScaler", "VarianceFilter", "ModalityImputer"]
+__all__ = ["ModalityImputer", "ModalityScaler", "VarianceFilter"]
 
 logger = logging.getLogger(__name__)
 

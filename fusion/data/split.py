@@ -17,7 +17,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from fusion._exceptions import InvalidParameterError, LabelError, SplitError
 from fusion.data.cohort import Cohort
 
-__all__ = ["stratified_split", "repeated_stratified_kfold", "official_split"]
+__all__ = ["official_split", "repeated_stratified_kfold", "stratified_split"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _check_counts(strata: pd.Series, needed: int, what: str) -> None:
 
 
 def stratified_split(
-    cohort: Cohort, test_size: float | int = 0.2, seed: int = 0
+    cohort: Cohort, test_size: float = 0.2, seed: int = 0
 ) -> tuple[pd.Index, pd.Index]:
     """One stratified random split of the samples into ``(train_ids, test_ids)``.
 

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from fusion.data._checks import preview
 from fusion._exceptions import AlignmentError
+from fusion.data._checks import preview
 from fusion.explanations.explanation import Explanation
 
 if TYPE_CHECKING:
-
     from fusion.data.cohort import Cohort
     from gnn import KGFusionNet
     from kg import KnowledgeGraph

@@ -12,8 +12,11 @@ onto knowledge-graph ids, for one patient or aggregated over a class or cohort
 * :meth:`~Explanation.paths`, :meth:`~Explanation.neighborhood` and :meth:`~Explanation.compare`.
 
 Scores are importances: larger means more important; nodes without a score count as ``0``.
-RDF export lives in :mod:`fusion.explanations.rdf`, pictures in :mod:`fusion.explanations.plot`,
-attribution of a fitted model in :mod:`fusion.explanations.attribution`.
+The graph queries live in :mod:`fusion.explanations._queries`, comparison and aggregation in
+:mod:`fusion.explanations._groups` (both mixed into :class:`Explanation`), the decomposition in
+:mod:`fusion.explanations.decompose`. RDF export lives in :mod:`fusion.explanations.rdf`,
+pictures in :mod:`fusion.explanations.plot`, attribution of a fitted model in
+:mod:`fusion.explanations.attribution`.
 """
 
 from __future__ import annotations
@@ -23,15 +26,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from fusion._exceptions import InvalidParameterError
 from fusion._params import check_positive
 from fusion.data._checks import preview
+from fusion.explanations._groups import COMPARE_COLUMNS, GroupQueries
+from fusion.explanations._queries import GraphQueries
 from fusion.explanations.decompose import decompose_scores
-from kg import KnowledgeGraph, all_simple_paths, neighborhood, shortest_paths
+from kg import KnowledgeGraph
 
 __all__ = ["COMPARE_COLUMNS", "TOP_COLUMNS", "Explanation"]
 
@@ -39,10 +43,6 @@ logger = logging.getLogger(__name__)
 
 #: Columns of :meth:`Explanation.top`.
 TOP_COLUMNS: tuple[str, ...] = ("id", "name", "type", "namespace", "score", "rank")
-#: Columns of :meth:`Explanation.compare`.
-COMPARE_COLUMNS: tuple[str, ...] = (
-    "id", "name", "type", "score", "score_other", "difference", "status",
-)  # fmt: skip
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
@@ -52,7 +52,7 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
 
 
 @dataclass(frozen=True, eq=False)
-class Explanation:
+class Explanation(GraphQueries, GroupQueries):
     """Importance scores of knowledge-graph nodes for one prediction (or a class aggregate).
 
     Parameters
@@ -183,158 +183,6 @@ class Explanation:
         table = table.assign(score=best.to_numpy(), rank=np.arange(1, len(best) + 1))
         return table.rename_axis("id").reset_index()[list(TOP_COLUMNS)]
 
-    # ------------------------------------------------------------------------------ graphs
-    def annotate(self, nodes: Iterable[str]) -> nx.MultiDiGraph:
-        """The KG subgraph induced by ``nodes`` with ``score``/``type``/``name``/``relation``.
-
-        A copy of a :meth:`networkx.MultiDiGraph.subgraph` view of :attr:`kg.graph` (so the
-        cached KG graph is never written to); graph attributes ``patient`` and ``method``.
-        """
-        view = self.kg.graph.subgraph(self.kg.check_nodes(nodes))
-        graph = nx.MultiDiGraph(patient=self.patient, method=self.method)
-        graph.add_nodes_from(view.nodes(data=True))  # copies the attribute dicts
-        graph.add_edges_from(view.edges(keys=True, data=True))
-        scores = self.scores.reindex(list(graph.nodes), fill_value=0.0)
-        inputs = set(self.inputs)
-        for node, data in graph.nodes(data=True):
-            data["score"] = float(scores[node])
-            data["input"] = node in inputs
-            data.setdefault("name", node)
-        edge_scores = self.edge_scores
-        for u, v, key, data in graph.edges(keys=True, data=True):
-            data["relation"] = key
-            if edge_scores is not None:
-                data["score"] = float(edge_scores.get((u, key, v), 0.0))
-        return graph
-
-    def subgraph(
-        self,
-        k: int = 20,
-        types: str | Iterable[str] | None = None,
-        namespace: str | Iterable[str] | None = None,
-        *,
-        max_len: int = 3,
-    ) -> nx.MultiDiGraph:
-        """The explanation subgraph: the top-``k`` nodes and the KG paths from the inputs to them.
-
-        For every top node that is not itself an input, a shortest KG path (edges followed in
-        either direction, at most ``max_len`` hops, :func:`kg.shortest_paths`) from the input
-        node nearest to it (ties: the highest-scored input) is added. Top nodes farther than
-        ``max_len`` hops from every input are left out and listed in ``graph.graph["unreached"]``.
-
-        Parameters
-        ----------
-        k : int
-            Number of top nodes (default: ``20``).
-        types, namespace : str or iterable of str, optional
-            Select the top nodes as in :meth:`top`; path nodes may be of any type.
-        max_len : int
-            Longest path in hops (default: ``3``).
-
-        Returns
-        -------
-        networkx.MultiDiGraph
-            Nodes are KG ids with ``score``, ``type``, ``name``, ``input`` (bool) and ``top``
-            (bool) attributes; edges are every KG edge among them, keyed by relation, with a
-            ``relation`` attribute (and ``score`` when :attr:`edge_scores` is set).
-        """
-        max_len = check_positive("max_len", max_len, "Explanation.subgraph")
-        top = self.top(k, types, namespace)["id"].tolist()
-        inputs = list(self.inputs)
-        input_score = self.scores.reindex(inputs, fill_value=0.0)
-        targets = [t for t in top if t not in input_score.index]
-        keep, unreached = set(top) - set(targets), []
-        best: dict[str, list[str]] = {}
-        if targets and inputs:
-            for path in shortest_paths(self.kg, targets, inputs, cutoff=max_len):
-                rank = (len(path), -input_score[path[-1]])
-                current = best.get(path[0])
-                if current is None or rank < (len(current), -input_score[current[-1]]):
-                    best[path[0]] = path
-        for target in targets:
-            if target in best:
-                keep.update(best[target])
-            else:
-                unreached.append(target)
-        if unreached:
-            logger.info(
-                "%s: %d top node(s) more than %d hops from every input left out: %s",
-                self.patient, len(unreached), max_len, preview(unreached),
-            )  # fmt: skip
-        graph = self.annotate(keep)
-        for node, data in graph.nodes(data=True):
-            data["top"] = node in top
-        graph.graph["unreached"] = unreached
-        return graph
-
-    def paths(
-        self, feature: str, term: str, max_len: int = 3, *, max_paths: int = 100
-    ) -> list[list[str]]:
-        """Simple KG paths (either edge direction) from ``feature`` to ``term``, shortest first.
-
-        Raises
-        ------
-        kg.UnknownNodeError
-            If either id is not a node.
-        InvalidParameterError
-            If ``max_len`` is not a positive int.
-        """
-        max_len = check_positive("max_len", max_len, "Explanation.paths")
-        return all_simple_paths(self.kg, feature, term, cutoff=max_len, max_paths=max_paths)
-
-    def neighborhood(self, term: str, k: int = 1) -> nx.MultiDiGraph:
-        """The scored nodes within ``k`` hops of ``term`` (and ``term``), annotated as in
-        :meth:`subgraph`; nodes whose score is ``0`` are not part of the explanation.
-
-        Raises
-        ------
-        kg.UnknownNodeError
-            If ``term`` is not a node.
-        InvalidParameterError
-            If ``k`` is not a positive int.
-        """
-        k = check_positive("k", k, "Explanation.neighborhood")
-        around = neighborhood(self.kg, term, k).nodes.index
-        scored = self.scores.reindex(around, fill_value=0.0)
-        return self.annotate([term, *scored.index[(scored != 0) & (scored.index != term)]])
-
-    # ------------------------------------------------------------------------------ compare
-    def compare(
-        self,
-        other: Explanation,
-        k: int = 20,
-        type: str | Iterable[str] | None = None,
-        namespace: str | Iterable[str] | None = None,
-    ) -> pd.DataFrame:
-        """How the top-``k`` nodes of ``other`` differ from this explanation's.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns :data:`COMPARE_COLUMNS` over the union of both top-``k`` sets: ``status`` is
-            ``"gained"`` (top in ``other`` only), ``"lost"`` (top here only) or ``"kept"``;
-            ``difference = score_other - score``; rows sorted by ``|difference|`` descending.
-
-        Raises
-        ------
-        InvalidParameterError
-            If the explanations refer to different knowledge graphs, or as :meth:`top`.
-        """
-        if other.kg is not self.kg:
-            msg = f"cannot compare {self.patient!r} and {other.patient!r}: different knowledge graphs."
-            raise InvalidParameterError(msg)
-        mine = self.top(k, type, namespace)["id"]
-        theirs = other.top(k, type, namespace)["id"]
-        ids = pd.Index(mine).union(pd.Index(theirs), sort=False)
-        table = self.kg.nodes.loc[ids, ["name", "type"]].rename_axis("id").reset_index()
-        table["score"] = self.scores.reindex(ids, fill_value=0.0).to_numpy()
-        table["score_other"] = other.scores.reindex(ids, fill_value=0.0).to_numpy()
-        table["difference"] = table["score_other"] - table["score"]
-        in_mine, in_theirs = ids.isin(mine), ids.isin(theirs)
-        table["status"] = np.where(in_mine & in_theirs, "kept", np.where(in_mine, "lost", "gained"))
-        order = np.lexsort((table["id"].to_numpy(dtype=str), -table["difference"].abs().to_numpy()))
-        return table.iloc[order].reset_index(drop=True)[list(COMPARE_COLUMNS)]
-
     # ------------------------------------------------------------------------------ decompose
     def decompose(
         self,
@@ -404,71 +252,3 @@ class Explanation:
             threshold=threshold,
         )
         return replace(self, scores=scores, method=f"{self.method}+decompose", edge_scores=None)
-
-    # ------------------------------------------------------------------------------ aggregate
-    @classmethod
-    def aggregate(
-        cls, explanations: Sequence[Explanation], by: Sequence[str] | pd.Series | None = None
-    ) -> dict[str, Explanation]:
-        """Mean scores per group of explanations (a class, a cohort).
-
-        Parameters
-        ----------
-        explanations : sequence of Explanation
-            Over one knowledge graph; a node missing from one explanation scores ``0`` there.
-        by : sequence of str or pandas.Series, optional
-            The group of each explanation, in order; or a Series mapping patient id → group.
-            ``None`` puts all in one group named ``"cohort"``.
-
-        Returns
-        -------
-        dict of str to Explanation
-            One per group (sorted), with ``patient`` and ``prediction`` set to the group,
-            ``inputs`` the union of the members' inputs and ``n_patients`` the group size.
-
-        Raises
-        ------
-        InvalidParameterError
-            If there are no explanations, graphs or methods differ, or ``by`` does not match.
-        """
-        if not explanations:
-            msg = "Explanation.aggregate needs at least one explanation; got none."
-            raise InvalidParameterError(msg)
-        first = explanations[0]
-        if any(e.kg is not first.kg or e.method != first.method for e in explanations):
-            msg = "Explanation.aggregate: explanations must share one knowledge graph and method."
-            raise InvalidParameterError(msg)
-        groups = _groups([e.patient for e in explanations], by)
-        table = pd.concat([e.scores for e in explanations], axis=1, sort=False)
-        result = {}
-        for group in sorted(set(groups)):
-            members = [i for i, g in enumerate(groups) if g == group]
-            inputs = dict.fromkeys(n for i in members for n in explanations[i].inputs)
-            scores = table.iloc[:, members].dropna(how="all")
-            result[group] = replace(
-                first,
-                scores=scores.fillna(0.0).mean(axis=1),
-                inputs=list(inputs),
-                patient=group,
-                prediction=group,
-                probability=None,
-                edge_scores=None,
-                n_patients=len(members),
-            )
-        return result
-
-
-def _groups(patients: list[str], by: Sequence[str] | pd.Series | None) -> list[str]:
-    if by is None:
-        return ["cohort"] * len(patients)
-    if isinstance(by, pd.Series):
-        missing = [p for p in patients if p not in by.index]
-        if missing:
-            msg = f"Explanation.aggregate: `by` has no group for patients {preview(missing)}."
-            raise InvalidParameterError(msg)
-        return [str(by[p]) for p in patients]
-    by = list(by)
-    if len(by) != len(patients):
-        msg = f"Explanation.aggregate: `by` has {len(by)} groups for {len(patients)} explanations."
-        raise InvalidParameterError(msg)
-    return [str(g) for g in by]

@@ -163,7 +163,7 @@ def test_mogonet_empty_view_and_missing_file(mogonet: Path) -> None:
 
 
 def test_read_modalities_tiny(tiny: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="fusion.data.io"):
+    with caplog.at_level(logging.WARNING, logger="fusion.data.tables"):
         c = read_modalities(
             {
                 "mRNA": tiny / "mrna.csv",

@@ -1,0 +1,73 @@
+"""The metadata of one modality: :class:`Modality` (name, kind, feature id scheme)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from fusion._exceptions import CohortError
+
+__all__ = ["MODALITY_KINDS", "Modality", "ModalityKind"]
+
+ModalityKind = Literal[
+    "mRNA", "methylation", "miRNA", "protein", "clinical", "image_embedding", "ehr_codes"
+]
+#: Every accepted :attr:`Modality.kind`.
+MODALITY_KINDS: tuple[str, ...] = get_args(ModalityKind)
+
+
+@dataclass(frozen=True)
+class Modality:
+    """Metadata of one modality: its name, data kind and feature id scheme.
+
+    Parameters
+    ----------
+    name : str
+        Key of the modality in its :class:`Cohort`.
+    kind : {"mRNA", "methylation", "miRNA", "protein", "clinical", "image_embedding", "ehr_codes"}
+        What the features measure.
+    id_scheme : str, optional
+        How feature names identify entities, for linking to a knowledge graph: e.g. ``"ensembl"``,
+        ``"symbol"``, ``"symbol|entrez"``, ``"mirna_precursor"``, ``"mirna_mature"``,
+        ``"cg_probe"``, ``"antibody"``. ``None`` when unknown (features stay unlinked).
+
+    Examples
+    --------
+    >>> Modality("rna", "mRNA", "ensembl")
+    Modality(name='rna', kind='mRNA', id_scheme='ensembl')
+    >>> Modality.from_name("miRNA").kind
+    'miRNA'
+    """
+
+    name: str
+    kind: ModalityKind
+    id_scheme: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            msg = f"Modality name must be a non-empty str; got {self.name!r}."
+            raise CohortError(msg)
+        if self.kind not in MODALITY_KINDS:
+            msg = (
+                f"Modality kind must be one of {MODALITY_KINDS}; got {self.kind!r} ({self.name!r})."
+            )
+            raise CohortError(msg)
+        if self.id_scheme is not None and not isinstance(self.id_scheme, str):
+            msg = f"Modality id_scheme must be a str or None; got {self.id_scheme!r}."
+            raise CohortError(msg)
+
+    @classmethod
+    def from_name(cls, name: str, id_scheme: str | None = None) -> Modality:
+        """A modality whose kind is its name, matched case-insensitively against the kinds.
+
+        Raises :class:`~fusion.CohortError` when the name is not a kind: pass a
+        :class:`Modality` explicitly then.
+        """
+        kinds = {k.lower(): k for k in MODALITY_KINDS}
+        if name.lower() not in kinds:
+            msg = (
+                f"cannot tell the kind of modality {name!r} from its name; pass "
+                f"Modality({name!r}, kind, id_scheme) with kind one of {MODALITY_KINDS}."
+            )
+            raise CohortError(msg)
+        return cls(name, kinds[name.lower()], id_scheme)  # type: ignore[arg-type]
