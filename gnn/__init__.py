@@ -7,17 +7,19 @@ reads them out as concept-node scores and fuses them with per-modality heads; :f
 survival head. ``gnn`` may import :mod:`kg`, never :mod:`fusion`.
 """
 
+from gnn._exceptions import (
+    GNNError,
+    InvalidGraphError,
+    InvalidParameterError,
+    NoGraphBranchError,
+    ShapeError,
+)
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
 from gnn.losses import cox_ph_loss
 from gnn.model import FusionNetConfig, KGFusionNet, NodeInput, NodeScoreReadout
-from gnn.propagation import (
-    MessageRows,
-    RelationalPropagation,
-    RelationGraph,
-    mean_adjacency,
-    stack_adjacency,
-)
+from gnn.propagation import RelationalPropagation
 from gnn.pruning import seed_closure
+from gnn.relation_graph import MessageRows, RelationGraph, mean_adjacency, stack_adjacency
 from gnn.training import (
     FusionBatch,
     TrainConfig,
@@ -28,18 +30,23 @@ from gnn.training import (
 
 __all__ = [
     "ATTRIBUTION_METHODS",
-    "NodeAttribution",
-    "attribute",
     "FusionBatch",
     "FusionNetConfig",
+    "GNNError",
+    "InvalidGraphError",
+    "InvalidParameterError",
     "KGFusionNet",
+    "MessageRows",
+    "NoGraphBranchError",
+    "NodeAttribution",
     "NodeInput",
     "NodeScoreReadout",
     "RelationGraph",
-    "MessageRows",
     "RelationalPropagation",
+    "ShapeError",
     "TrainConfig",
     "TrainResult",
+    "attribute",
     "cox_ph_loss",
     "mean_adjacency",
     "refresh_norm_statistics",

@@ -20,7 +20,8 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from gnn.propagation import RelationalPropagation, RelationGraph
+from gnn.propagation import RelationalPropagation
+from gnn.relation_graph import RelationGraph
 
 __all__ = ["FusionNetConfig", "KGFusionNet", "NodeInput", "NodeScoreReadout"]
 

@@ -20,7 +20,7 @@ from kg._exceptions import (
     UnknownNodeTypeError,
     UnsafeRDFError,
 )
-from kg.build import KGConfig, Source, build_kg, shared_sources
+from kg.build import SHARED_FILES, KGConfig, Source, build_kg, shared_sources
 from kg.bundled import embedded_config
 from kg.config_io import load_yaml
 from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
@@ -101,6 +101,7 @@ __all__ = [
     "build_kg",
     "embedded_config",
     "shared_sources",
+    "SHARED_FILES",
     "load_yaml",
     "load_kg",
     "save_kg",

@@ -1,64 +1,14 @@
-"""Tests of gnn.propagation: batched relational propagation and the shuffled-graph ablation."""
+"""Tests of gnn.propagation: batched relational propagation as a PyG MessagePassing layer."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gnn import MessageRows, RelationalPropagation, RelationGraph, mean_adjacency, stack_adjacency
-from kg import KnowledgeGraph, make_edges, make_nodes
-
-
-@pytest.fixture
-def tiny_kg() -> KnowledgeGraph:
-    nodes = pd.concat(
-        [
-            make_nodes(["g1", "g2", "g3"], "gene", "t"),
-            make_nodes(["T1", "T2", "T3"], "go_term", "t"),
-        ]
-    )
-    edges = pd.concat(
-        [
-            make_edges(["g1", "g2", "g3", "g3"], "involved_in", ["T1", "T1", "T2", "T1"], "t"),
-            make_edges(["T1", "T2"], "is_a", ["T3", "T3"], "t"),
-        ]
-    )
-    return KnowledgeGraph(nodes, edges)
-
-
-def test_mean_adjacency_averages_incoming_messages() -> None:
-    a = mean_adjacency(torch.tensor([0, 1, 2]), torch.tensor([3, 3, 0]), 4)
-    x = torch.tensor([[1.0], [3.0], [5.0], [7.0]])
-    assert (a @ x).squeeze(1).tolist() == [5.0, 0.0, 0.0, 2.0]
-
-
-def test_from_kg_adds_reverse_relations(tiny_kg: KnowledgeGraph) -> None:
-    graph = RelationGraph.from_kg(tiny_kg)
-    assert graph.relations == ["involved_in", "is_a", "rev_involved_in", "rev_is_a"]
-    assert graph.adjacency.shape == (4 * 6, 6)
-    # a gene (leaf) receives from its term through the reverse relation
-    g1, t1 = graph.index_of(["g1", "T1"]).tolist()
-    rev = graph.adjacency.to_dense().view(4, 6, 6)[2]
-    assert rev[g1, t1] == 1.0
-
-
-def test_from_kg_groups_by_type(tiny_kg: KnowledgeGraph) -> None:
-    graph = RelationGraph.from_kg(tiny_kg, group="type", reverse=False)
-    assert graph.relations == ["gene->go_term", "go_term->go_term"]
-
-
-def test_stack_adjacency_equals_each_product() -> None:
-    torch.manual_seed(0)
-    mats = [
-        mean_adjacency(torch.randint(0, 5, (7,)), torch.randint(0, 5, (7,)), 5) for _ in range(3)
-    ]
-    x = torch.randn(5, 4)
-    stacked = (stack_adjacency(mats, 5) @ x).view(3, 5, 4)
-    for r, m in enumerate(mats):
-        assert torch.allclose(stacked[r], m @ x)
+from gnn import MessageRows, RelationalPropagation, RelationGraph, ShapeError, stack_adjacency
+from kg import KnowledgeGraph
 
 
 def test_batched_propagation_equals_per_patient_loop(tiny_kg: KnowledgeGraph) -> None:
@@ -85,38 +35,6 @@ def test_layer_without_relations_is_a_node_wise_linear_map() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    edges=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), min_size=1, max_size=30),
-    seed=st.integers(0, 1000),
-)
-def test_shuffled_graph_preserves_degrees(edges: list[tuple[int, int]], seed: int) -> None:
-    index = torch.tensor(edges).T
-    graph = RelationGraph(
-        [f"n{i}" for i in range(8)], ["gene"] * 8, ["r", "s"], [index, index.flip(0)]
-    )
-    shuffled = graph.shuffled(seed)
-    for (out_a, in_a), (out_b, in_b) in zip(graph.degrees(), shuffled.degrees()):
-        assert torch.equal(out_a, out_b)
-        assert torch.equal(in_a, in_b)
-    assert shuffled.relations == graph.relations
-
-
-def test_shuffled_graph_rewires_and_is_seeded(tiny_kg: KnowledgeGraph) -> None:
-    graph = RelationGraph.from_kg(tiny_kg)
-    same = [
-        torch.equal(a.edges[0], b.edges[0]) for a, b in ((graph.shuffled(1), graph.shuffled(1)),)
-    ]
-    assert same == [True]
-    changed = [not torch.equal(graph.edges[0], graph.shuffled(s).edges[0]) for s in range(10)]
-    assert any(changed)
-
-
-def test_index_of_marks_absent_ids(tiny_kg: KnowledgeGraph) -> None:
-    graph = RelationGraph.from_kg(tiny_kg)
-    assert graph.index_of(["T1", "nope"]).tolist() == [0, -1]
-
-
-@settings(max_examples=25, deadline=None)
-@given(
     edges=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 2)), max_size=25),
     seed=st.integers(0, 1000),
 )
@@ -135,3 +53,122 @@ def test_layer_over_message_rows_equals_dense_relations(
     dense = graph.adjacency.to_dense().view(len(graph.relations), 6, 6)
     expected = layer.root(h) + torch.einsum("rnm,mbc,rcd->nbd", dense, h, layer.weight)
     assert torch.allclose(layer(h, graph.rows), torch.relu(expected), atol=1e-5)
+
+
+def _reference(
+    layer: RelationalPropagation, h: torch.Tensor, edges: list[tuple[int, int, int]]
+) -> torch.Tensor:
+    """The layer's docstring, by hand: relu(h W_0 + b_0 + sum_r mean_{j -r-> i} h_j W_r)."""
+    n = h.shape[0]
+    out = h @ layer.root.weight.T + layer.root.bias
+    for i in range(n):
+        for r in range(layer.num_relations):
+            senders = [s for s, d, t in edges if d == i and t == r]
+            if senders:
+                out[i] = out[i] + sum(h[s] for s in senders) / len(senders) @ layer.weight[r]
+    return torch.relu(out)
+
+
+def test_layer_equals_a_hand_written_dense_reference() -> None:
+    edges = [
+        (0, 2, 0),
+        (1, 2, 0),
+        (1, 2, 0),
+        (2, 0, 1),
+        (3, 3, 1),
+        (0, 1, 2),
+    ]  # a duplicate, a loop
+    edge_index = torch.tensor([[s, d] for s, d, _ in edges]).T
+    edge_type = torch.tensor([t for _, _, t in edges])
+    torch.manual_seed(0)
+    layer = RelationalPropagation(3, num_relations=3)
+    h = torch.randn(4, 5, 3)
+    expected = _reference(layer, h, edges)
+    rows = MessageRows.from_edges(edge_index, edge_type, 4)
+    assert torch.allclose(layer(h, rows), expected, atol=1e-6)
+    assert torch.allclose(layer(h, edge_index, edge_type), expected, atol=1e-6)
+
+
+def test_per_edge_path_equals_fused_path_forward_and_backward(tiny_kg: KnowledgeGraph) -> None:
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+
+    graph = RelationGraph.from_kg(tiny_kg)
+    torch.manual_seed(0)
+    layer = RelationalPropagation(3, len(graph.relations))
+    h = torch.randn(graph.num_nodes, 4, 3, requires_grad=True)
+    fused = layer(h, graph.rows)
+    (fused_grad,) = torch.autograd.grad(fused.sum(), h)
+    set_masks(layer, torch.ones(graph.edge_index.shape[1]), graph.edge_index, apply_sigmoid=False)
+    per_edge = layer(h, graph.rows)
+    (per_edge_grad,) = torch.autograd.grad(per_edge.sum(), h)
+    clear_masks(layer)
+    assert torch.allclose(fused, per_edge, atol=1e-6)
+    assert torch.allclose(fused_grad, per_edge_grad, atol=1e-6)
+
+
+def test_a_zero_edge_mask_removes_the_edge(tiny_kg: KnowledgeGraph) -> None:
+    """PyG's explain masks reach the layer: masking edge e equals dropping it (kept degrees)."""
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+
+    graph = RelationGraph.from_kg(tiny_kg)
+    torch.manual_seed(0)
+    layer = RelationalPropagation(2, len(graph.relations))
+    h = torch.randn(graph.num_nodes, 3, 2)
+    mask = torch.ones(graph.edge_index.shape[1])
+    mask[0] = 0.0
+    set_masks(layer, mask, graph.edge_index, apply_sigmoid=False)
+    masked = layer(h, graph.rows)
+    clear_masks(layer)
+    rows = graph.rows
+    weight = rows.edge_weight.clone()
+    weight[0] = 0.0
+    kept = MessageRows(rows.adjacency, rows.relation, rows.target, rows.edge_index, weight)
+    layer.explain = True  # per-edge path with the edited weights, no mask
+    layer._edge_mask, layer._apply_sigmoid = torch.ones_like(mask), False
+    expected = layer(h, kept)
+    clear_masks(layer)
+    assert torch.allclose(masked, expected, atol=1e-6)
+    assert not torch.allclose(masked, layer(h, graph.rows))
+
+
+def test_pyg_explainer_explains_the_layer(tiny_kg: KnowledgeGraph) -> None:
+    from torch_geometric.explain import Explainer, GNNExplainer
+
+    graph = RelationGraph.from_kg(tiny_kg)
+    torch.manual_seed(0)
+
+    class Model(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = RelationalPropagation(2, len(graph.relations))
+
+        def forward(
+            self, x: torch.Tensor, edge_index: torch.Tensor, edge_type: torch.Tensor
+        ) -> torch.Tensor:
+            return self.layer(x[:, None, :], edge_index, edge_type).sum(dim=(1, 2))[:, None]
+
+    explainer = Explainer(
+        Model(),
+        GNNExplainer(epochs=5),
+        explanation_type="model",
+        node_mask_type=None,
+        edge_mask_type="object",
+        model_config={"mode": "regression", "task_level": "node", "return_type": "raw"},
+    )
+    x = torch.randn(graph.num_nodes, 2)
+    explanation = explainer(x, graph.edge_index, edge_type=graph.edge_type, index=0)
+    assert explanation.edge_mask.shape == (graph.edge_index.shape[1],)
+
+
+def test_layer_rejects_bad_shapes(tiny_kg: KnowledgeGraph) -> None:
+    graph = RelationGraph.from_kg(tiny_kg)
+    layer = RelationalPropagation(2, len(graph.relations))
+    with pytest.raises(ShapeError, match=r"\(N, B, 2\)"):
+        layer(torch.randn(graph.num_nodes, 2), graph.rows)
+    with pytest.raises(ValueError, match="edge_type is required"):
+        layer(torch.randn(graph.num_nodes, 1, 2), graph.edge_index)
+
+
+def test_state_dict_keys_are_unchanged() -> None:
+    """Checkpoints written before the layer became a MessagePassing still load."""
+    assert set(RelationalPropagation(2, 3).state_dict()) == {"root.weight", "root.bias", "weight"}
