@@ -38,6 +38,7 @@ import torch
 from torch import Tensor, nn
 from typing_extensions import Self
 
+from gnn._exceptions import InvalidParameterError
 from gnn.model import KGFusionNet
 
 __all__ = ["ATTRIBUTION_METHODS", "AttributionMethod", "NodeAttribution", "attribute"]
@@ -117,7 +118,9 @@ def _probabilities(model: KGFusionNet, values: Inputs, observed: Inputs, present
     return torch.softmax(model(values, observed, present), dim=-1)
 
 
-def _fused_probabilities(model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor) -> Tensor:
+def _fused_probabilities(
+    model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor
+) -> Tensor:
     """Class probabilities from final node states ``h`` ``(B, N, C)`` and the other sources'
     fixed logits ``(B, S - 1, O)``: the readout and fusion of :meth:`KGFusionNet.forward`,
     without re-running the propagation (which does not depend on ``h``)."""
@@ -218,14 +221,16 @@ def attribute(
         NodeAttribution: ``scores`` ``(B, N)``.
 
     Raises:
-        ValueError: If ``method`` is unknown or ``n_steps``/``batch_size`` is not positive.
+        InvalidParameterError: If ``method`` is unknown or ``n_steps``/``batch_size`` is not
+            positive (a :class:`ValueError`).
+        NoGraphBranchError: If ``method`` needs the graph branch and the model has none.
     """
     if method not in _METHODS:
         msg = f"The 'method' parameter of attribute must be one of {ATTRIBUTION_METHODS}. Got {method!r} instead."
-        raise ValueError(msg)
+        raise InvalidParameterError(msg)
     if n_steps < 1 or batch_size < 1:
         msg = f"n_steps and batch_size must be positive; got {n_steps} and {batch_size}."
-        raise ValueError(msg)
+        raise InvalidParameterError(msg)
     observed, present = model.complete_inputs(values, observed, present)
     training = model.training
     model.eval()

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from gnn._exceptions import InvalidParameterError, NoGraphBranchError
 from gnn.propagation import RelationalPropagation
 from gnn.relation_graph import RelationGraph
 
@@ -194,7 +195,7 @@ class KGFusionNet(nn.Module):
             self.register_buffer(f"direct_{i}", keep, persistent=False)
         if not self.num_sources:
             msg = "KGFusionNet needs a source: use_graph=False and no direct head (direct='none' or no unlinked feature)."
-            raise ValueError(msg)
+            raise InvalidParameterError(msg)
         self.source_weight = nn.Parameter(torch.zeros(self.num_sources))
 
     def _build_graph_branch(self, feature_nodes: Mapping[str, Tensor], out_channels: int) -> None:
@@ -261,16 +262,17 @@ class KGFusionNet(nn.Module):
         return observed, present
 
     def require_graph(self, what: str) -> None:
-        """Raise a :class:`ValueError` naming ``what`` when the model has no graph branch."""
+        """Raise a :class:`~gnn.NoGraphBranchError` (a :class:`ValueError`) naming ``what`` when
+        the model has no graph branch."""
         if not self.config.use_graph:
             msg = f"{what}: this model has no graph branch (use_graph=False)."
-            raise ValueError(msg)
+            raise NoGraphBranchError(msg)
 
     def propagate(self, values: Inputs, observed: Inputs | None = None) -> list[Tensor]:
         """Node states ``(N, B, C)``: the input state, then the state after each layer.
 
         Raises:
-            ValueError: If the model has no graph branch (``use_graph=False``).
+            NoGraphBranchError: If the model has no graph branch (``use_graph=False``).
         """
         self.require_graph("propagate")
         observed, _ = self.complete_inputs(values, observed, None)

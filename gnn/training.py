@@ -16,6 +16,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from gnn._exceptions import ShapeError
+
 __all__ = ["FusionBatch", "TrainConfig", "TrainResult", "refresh_norm_statistics", "train_model"]
 
 logger = logging.getLogger(__name__)
@@ -116,14 +118,15 @@ def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: i
     ("precise BN", Wu & Johnson, 2021, "Rethinking 'Batch' in BatchNorm"). Here the statistics
     are averaged over chunks of ``batch_size`` patients of ``inputs`` (all at once if ``<= 0``),
     the rest of the model in eval mode (no dropout). Leaves the model in eval mode; raises
-    ``ValueError`` if ``inputs`` holds no patient. Use it after
+    :class:`~gnn.ShapeError` (a ``ValueError``) if ``inputs`` holds no patient. Use it after
     a training loop of one's own, full-batch ones especially (:func:`train_model`'s
     early stopping already selects weights by their eval-mode validation loss);
     :func:`torch.optim.swa_utils.update_bn` does the same for models of one input.
     """
     n = len(inputs)
     if n == 0:
-        raise ValueError("refresh_norm_statistics needs at least one patient in inputs; got 0.")
+        msg = "refresh_norm_statistics needs at least one patient in inputs; got 0."
+        raise ShapeError(msg)
     norms = [m for m in model.modules() if isinstance(m, _NORMS)]
     model.eval()
     if not norms:
