@@ -18,7 +18,6 @@ from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
 from gnn.losses import cox_ph_loss
 from gnn.model import FusionNetConfig, KGFusionNet, NodeInput, NodeScoreReadout
 from gnn.propagation import RelationalPropagation
-from gnn.pruning import seed_closure
 from gnn.relation_graph import MessageRows, RelationGraph, mean_adjacency, stack_adjacency
 from gnn.training import (
     FusionBatch,
@@ -27,6 +26,7 @@ from gnn.training import (
     refresh_norm_statistics,
     train_model,
 )
+from kg.pruning import seed_closure  # re-exported until fusion imports kg.seed_closure
 
 __all__ = [
     "ATTRIBUTION_METHODS",

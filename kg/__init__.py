@@ -20,6 +20,7 @@ from kg._exceptions import (
     UnknownNodeTypeError,
     UnsafeRDFError,
 )
+from kg.adjacency import adjacency_matrix
 from kg.build import SHARED_FILES, KGConfig, Source, build_kg, shared_sources
 from kg.bundled import embedded_config
 from kg.config_io import load_yaml
@@ -37,6 +38,7 @@ from kg.graph import (
 from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
 from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
 from kg.obo import read_obo
+from kg.pruning import seed_closure
 from kg.query import (
     all_simple_paths,
     induced_subgraph_by_type,
@@ -113,6 +115,9 @@ __all__ = [
     "shortest_paths",
     "subterms",
     "superterms",
+    # algorithms
+    "adjacency_matrix",
+    "seed_closure",
     # export
     "NodeIndex",
     "REVERSE_PREFIX",

@@ -426,8 +426,9 @@ class KnowledgeGraph:
         terms of a gene, their parents, and so on up to the roots. ``relations`` restricts which
         edges are followed (default: all).
         """
-        from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import breadth_first_order
+
+        from kg.adjacency import adjacency_matrix
 
         seeds = self.check_nodes(seeds)
         index = self._nodes.index
@@ -439,8 +440,8 @@ class KnowledgeGraph:
         root = np.full(len(seeds), n)  # one virtual root pointing at every seed
         rows = np.concatenate([src, root])
         cols = np.concatenate([dst, index.get_indexer(seeds)])
-        adjacency = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
-        order = breadth_first_order(adjacency.tocsr(), n, directed=True, return_predecessors=False)
+        adjacency = adjacency_matrix(rows, cols, n + 1)
+        order = breadth_first_order(adjacency, n, directed=True, return_predecessors=False)
         return index[np.sort(order[order < n])]
 
     def prune(self, seeds: Iterable[str], relations: Iterable[str] | None = None) -> KnowledgeGraph:

@@ -1,16 +1,22 @@
-"""Prune a knowledge graph to the part that can carry a cohort's signal."""
+"""Prune a knowledge graph to the part that can carry a cohort's signal.
+
+scipy is imported when :func:`seed_closure` is called, never at import time of :mod:`kg`.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import breadth_first_order
 
-from kg import KnowledgeGraph, make_edges
+from kg.adjacency import adjacency_matrix
+from kg.graph import KnowledgeGraph, make_edges
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 __all__ = ["seed_closure"]
 
@@ -19,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 def _reach_counts(adjacency: csr_matrix, seeds: np.ndarray) -> np.ndarray:
     """For every node, how many of ``seeds`` reach it (itself included)."""
+    from scipy.sparse.csgraph import breadth_first_order
+
     counts = np.zeros(adjacency.shape[0], dtype=np.int64)
     for seed in seeds:
         counts[breadth_first_order(adjacency, seed, directed=True, return_predecessors=False)] += 1
@@ -36,7 +44,7 @@ def _bridges(edges: pd.DataFrame, index: pd.Index, keep: np.ndarray) -> pd.DataF
     src, dst = index.get_indexer(edges["source"]), index.get_indexer(edges["target"])
 
     def matrix(mask: np.ndarray) -> csr_matrix:
-        return coo_matrix((np.ones(int(mask.sum()), np.float32), (src[mask], dst[mask])), (n, n)).tocsr()
+        return adjacency_matrix(src[mask], dst[mask], n, dtype=np.float32)
 
     def boolean(m: csr_matrix) -> csr_matrix:
         m.data[:] = 1.0
@@ -55,12 +63,18 @@ def _bridges(edges: pd.DataFrame, index: pd.Index, keep: np.ndarray) -> pd.DataF
     for relation in pd.unique(edges["relation"].to_numpy()[first]):
         bridged = (matrix(first & (edges["relation"] == relation).to_numpy()) @ reach).tocoo()
         loop = bridged.row == bridged.col
-        parts.append(make_edges(index[bridged.row[~loop]], relation, index[bridged.col[~loop]], "seed_closure"))
+        parts.append(
+            make_edges(
+                index[bridged.row[~loop]], relation, index[bridged.col[~loop]], "seed_closure"
+            )
+        )
     if not parts:
         return make_edges([], "", [], "seed_closure")
     bridges = pd.concat(parts, ignore_index=True)
     direct = pd.MultiIndex.from_frame(edges[["source", "relation", "target"]])
-    return bridges[~pd.MultiIndex.from_frame(bridges[["source", "relation", "target"]]).isin(direct)]
+    return bridges[
+        ~pd.MultiIndex.from_frame(bridges[["source", "relation", "target"]]).isin(direct)
+    ]
 
 
 def seed_closure(
@@ -120,13 +134,9 @@ def seed_closure(
     if relations is not None:
         edges = edges[edges["relation"].isin(list(relations))]
     n = len(index)
-    adjacency = coo_matrix(
-        (
-            np.ones(len(edges), dtype=np.int8),
-            (index.get_indexer(edges["source"]), index.get_indexer(edges["target"])),
-        ),
-        shape=(n, n),
-    ).tocsr()
+    adjacency = adjacency_matrix(
+        index.get_indexer(edges["source"]), index.get_indexer(edges["target"]), n
+    )
     positions = index.get_indexer(seeds)
     counts = _reach_counts(adjacency, positions)
     keep = (counts >= min_seeds) & (counts <= max_fraction * len(seeds))

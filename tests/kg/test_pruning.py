@@ -1,4 +1,4 @@
-"""gnn.seed_closure: kept nodes, and reachability from the seeds preserved through bridges."""
+"""kg.seed_closure: kept nodes, and reachability from the seeds preserved through bridges."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gnn import seed_closure
-from kg import KnowledgeGraph, make_edges, make_nodes
+from kg import KnowledgeGraph, make_edges, make_nodes, seed_closure
 
 
 def _reached_by(graph: nx.DiGraph, seeds: list[str]) -> dict[str, set[str]]:
@@ -24,7 +23,9 @@ def annotated_dags(draw: st.DrawFn) -> KnowledgeGraph:
     genes = [f"g{i}" for i in range(n_genes)]
     terms = [f"T{i}" for i in range(n_terms)]
     annotations = draw(
-        st.lists(st.tuples(st.sampled_from(genes), st.sampled_from(terms)), max_size=20, unique=True)
+        st.lists(
+            st.tuples(st.sampled_from(genes), st.sampled_from(terms)), max_size=20, unique=True
+        )
     )
     pairs = [(f"T{i}", f"T{j}") for i in range(n_terms) for j in range(i)]
     hierarchy = draw(st.lists(st.sampled_from(pairs), max_size=15, unique=True)) if pairs else []
@@ -36,7 +37,9 @@ def annotated_dags(draw: st.DrawFn) -> KnowledgeGraph:
 
 @settings(max_examples=60, deadline=None)
 @given(kg=annotated_dags(), min_seeds=st.integers(1, 4), max_fraction=st.floats(0.3, 1.0))
-def test_kept_nodes_keep_the_seeds_below_them(kg: KnowledgeGraph, min_seeds: int, max_fraction: float) -> None:
+def test_kept_nodes_keep_the_seeds_below_them(
+    kg: KnowledgeGraph, min_seeds: int, max_fraction: float
+) -> None:
     seeds = list(kg.nodes_of_type("gene"))
     pruned = seed_closure(kg, seeds, min_seeds=min_seeds, max_fraction=max_fraction)
     full = _reached_by(nx.DiGraph(kg.graph), seeds)
@@ -51,8 +54,14 @@ def test_kept_nodes_keep_the_seeds_below_them(kg: KnowledgeGraph, min_seeds: int
 
 def test_bridge_takes_the_first_relation_and_provenance() -> None:
     nodes = make_nodes(["g1", "g2", "P1", "P0"], ["gene", "gene", "pathway", "pathway"], "t")
-    edges = make_edges(["g1", "g2", "P1"], ["member_of", "member_of", "part_of"], ["P1", "P0", "P0"], "t")
+    edges = make_edges(
+        ["g1", "g2", "P1"], ["member_of", "member_of", "part_of"], ["P1", "P0", "P0"], "t"
+    )
     pruned = seed_closure(KnowledgeGraph(nodes, edges), ["g1", "g2"], min_seeds=2)
     assert sorted(pruned.nodes.index) == ["P0", "g1", "g2"]
     bridge = pruned.edges[pruned.edges["source"] == "g1"].iloc[0]
-    assert (bridge["relation"], bridge["target"], bridge["provenance"]) == ("member_of", "P0", "seed_closure")
+    assert (bridge["relation"], bridge["target"], bridge["provenance"]) == (
+        "member_of",
+        "P0",
+        "seed_closure",
+    )
