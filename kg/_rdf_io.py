@@ -1,13 +1,13 @@
 """RDF plumbing shared by :mod:`kg.rdf`: namespaces, CURIE ↔ IRI, safe parsing with rdflib.
 
 :func:`parse_rdf` reads (and gunzips) a file, refuses RDF/XML that declares a DTD or entities
-(:func:`check_xml_prolog`) *before* rdflib sees it, and turns rdflib's syntax errors into
-:class:`~kg.ParseError` with the file and line.
+(:func:`check_xml_prolog`) *before* rdflib sees it, refuses text that is not UTF-8, and turns
+rdflib's syntax errors into :class:`~kg.ParseError` with the file and line.
 """
 
 from __future__ import annotations
 
-import gzip
+import codecs
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg._exceptions import ParseError, UnknownFormatError, UnsafeRDFError
 from kg._source import PathLike
+from kg._textio import decode, read_bytes
 
 __all__ = [
     "KGF",
@@ -193,14 +194,14 @@ def check_xml_prolog(raw: bytes, path: PathLike) -> None:
 
 
 def parse_rdf(path: PathLike, format: str | None) -> Graph:
-    """Read (and gunzip) ``path``, check an XML prolog, and parse it with rdflib."""
+    """Read (and gunzip) ``path``, check an XML prolog and the encoding, parse it with rdflib."""
     path = Path(path)
     fmt = _format_of(path, format)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+    raw = read_bytes(path)
     if fmt == "xml":
         check_xml_prolog(raw, path)
+    decode(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
+    raw = raw.removeprefix(codecs.BOM_UTF8)
     graph = Graph()
     try:
         graph.parse(data=raw, format=fmt, publicID=path.resolve().as_uri())

@@ -26,13 +26,13 @@ from kg._source import (
     PathLike,
     find_line,
     gc_paused,
-    open_text,
     provenance_of,
     types_of_prefix,
 )
+from kg._textio import TextLines, excerpt
 from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
 
-__all__ = ["read_obo", "find_cycle"]
+__all__ = ["find_cycle", "read_obo"]
 
 
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"')
@@ -89,7 +89,8 @@ def read_obo(
     Raises
     ------
     ParseError
-        A malformed tag line or a stanza without ``id`` (message names file and line).
+        A malformed tag line, a stanza without ``id``, a line that is not UTF-8 text (message
+        names file and line), a file without ``[Term]`` stanzas or a corrupt gzip stream.
     ConflictingDefinitionError
         The same id declared twice with different names.
     DanglingReferenceError, CycleError
@@ -159,15 +160,44 @@ def _tables(
 
 
 def _sections(path: PathLike) -> tuple[list, list, list, dict[str, Any]]:
-    """obonet's stanza parser, with its ValueError turned into a :class:`ParseError` with a line."""
-    with open_text(path) as handle:
-        try:
-            return get_sections(line for line in handle if not line.startswith(_UNUSED_TAGS))
-        except ValueError as error:
-            bad = str(error).split("\n", 1)[-1].rstrip("\n")
-            line = find_line(path, rf"^{re.escape(bad)}$") if bad else None
-            msg = f"malformed OBO tag line {bad!r}; expected 'tag: value'"
-            raise ParseError(msg, path, line) from None
+    """obonet's stanza parser, with its ValueError turned into a :class:`ParseError` with a line.
+
+    Lines are checked as they stream in (:class:`~kg._textio.TextLines`): a line that is not
+    UTF-8 text ends the stream, so a malformed line before it is still the error reported.
+    """
+    lines = TextLines(path)
+    try:
+        sections = get_sections(line for line in lines if not line.startswith(_UNUSED_TAGS))
+    except ParseError:
+        raise
+    except ValueError as error:
+        bad = str(error).split("\n", 1)[-1].rstrip("\n")
+        line = _malformed_line(path, bad) if bad else None
+        msg = f"malformed OBO tag line {excerpt(bad)!r}; expected 'tag: value'"
+        raise ParseError(msg, path, line) from None
+    lines.check()
+    if not sections[1]:
+        msg = "no [Term] stanzas found; expected an OBO ontology ('[Term]' then 'id: ...' lines)"
+        raise ParseError(msg, path)
+    return sections
+
+
+def _malformed_line(path: PathLike, bad: str) -> int | None:
+    """Number of the line ``bad`` that obonet refused: its first occurrence that obonet parses
+    as a tag line (it parses in file order and stops at the first it cannot parse).
+
+    Compares lines as they stream, instead of a regex built from ``bad`` over the whole file.
+    """
+    blank = True
+    for number, line in enumerate(TextLines(path), start=1):
+        if line.strip() == "":  # obonet's stanza boundary
+            blank = True
+            continue
+        header = blank and line.startswith(("[Term]", "[Typedef]", "[Instance]"))
+        blank = False
+        if not header and line.rstrip("\n") == bad:
+            return number
+    return None
 
 
 def _term_records(path: PathLike, terms: list[dict], include_obsolete: bool) -> dict[str, dict]:

@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
-from kg._exceptions import ConflictingDefinitionError, DanglingReferenceError
+from kg._exceptions import ConflictingDefinitionError, DanglingReferenceError, ParseError
 from kg._rdf_io import (
     KGF,
     KGF_ID,
@@ -178,7 +178,9 @@ def read_rdf(
 
     Raises
     ------
-    UnknownFormatError, UnsafeRDFError, ParseError, DanglingReferenceError
+    UnknownFormatError, UnsafeRDFError, DanglingReferenceError
+    ParseError
+        Malformed RDF, text that is not UTF-8, a corrupt gzip stream, or no named ``owl:Class``.
     ConflictingDefinitionError
         A class with two different untagged or English ``rdfs:label`` values.
 
@@ -201,6 +203,12 @@ def read_rdf(
     declared = {
         s for s, _, _ in graph.triples((None, RDF.type, OWL.Class)) if isinstance(s, URIRef)
     }
+    if not declared:
+        msg = (
+            f"no named owl:Class found (the file holds {len(graph)} triple(s)); expected an OWL "
+            "ontology (a graph written by write_turtle is read with read_turtle)"
+        )
+        raise ParseError(msg, path)
     obsolete = {
         s for s in declared if any(o.toPython() is True for o in graph.objects(s, OWL.deprecated))
     }
