@@ -12,7 +12,8 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kg._exceptions import ParseError, UnknownFormatError
+from kg._exceptions import KGError, ParseError, UnknownFormatError
+from kg._pool import worker_pool
 from kg._source import PathLike, gc_paused, provenance_of, sha256_of
 from kg.config_io import load_yaml
 from kg.graph import KnowledgeGraph, compose, make_edges
@@ -38,7 +40,7 @@ from kg.tables import (
     read_reactome_pathways,
 )
 
-__all__ = ["Source", "KGConfig", "READERS", "build_kg", "default_cache_dir", "shared_sources", "cache_key", "SHARED_FILES"]
+__all__ = ["READERS", "SHARED_FILES", "KGConfig", "Source", "build_kg", "cache_key", "default_cache_dir", "shared_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +227,9 @@ def build_kg(
         logger.info("loading cached knowledge graph %s", cache)
         try:
             return load_kg(cache)
-        except Exception as error:  # any failure of a cache entry: drop it, then rebuild
+        except (KGError, OSError, ValueError, KeyError, TypeError) as error:
+            # whatever is wrong with a cache entry (load_kg names damage as a ParseError; the
+            # rest would be a table that pandas cannot take apart): drop it, then rebuild
             logger.warning("dropping the unusable cache entry %s (%s); rebuilding", cache, error)
             discard(cache)
     with gc_paused():  # the build allocates millions of small acyclic objects
@@ -243,25 +247,25 @@ def _read_sources(config: KGConfig, workers: int | None, progress: bool) -> list
     sources = config.sources
     pooled = [i for i, s in enumerate(sources) if s.format not in _NEEDS_GENES]
     workers = min(len(pooled), os.cpu_count() or 1) if workers is None else workers
-    pool = ProcessPoolExecutor(workers) if workers > 1 and len(pooled) > 1 else None
+    pooling = workers > 1 and len(pooled) > 1
     bar = tqdm(total=len(sources), desc="reading sources", unit="source", disable=not progress)
     try:
-        futures = {i: pool.submit(sources[i].read, None) for i in pooled} if pool else {}
-        genes = GeneNormalizer.from_gene_info(config.gene_info) if config.gene_info else None
-        gene_nodes = genes.nodes(provenance_of(config.gene_info)) if genes else None
-        graphs: dict[int, KnowledgeGraph] = {}
-        for i, source in enumerate(sources):
-            if i not in futures:
-                graphs[i] = source.read(genes)
+        # an error, Ctrl-C or SIGTERM terminates the workers before it propagates (kg._pool)
+        with worker_pool(workers) if pooling else nullcontext() as pool:
+            futures = {i: pool.submit(sources[i].read, None) for i in pooled} if pool else {}
+            genes = GeneNormalizer.from_gene_info(config.gene_info) if config.gene_info else None
+            gene_nodes = genes.nodes(provenance_of(config.gene_info)) if genes else None
+            graphs: dict[int, KnowledgeGraph] = {}
+            for i, source in enumerate(sources):
+                if i not in futures:
+                    graphs[i] = source.read(genes)
+                    bar.update()
+            for future in as_completed(futures.values()):
+                future.result()  # raises a worker's error here, as soon as it happens
                 bar.update()
-        for future in as_completed(futures.values()):
-            future.result()  # raises a worker's error here, as soon as it happens
-            bar.update()
-        graphs.update((i, future.result()) for i, future in futures.items())
+            graphs.update((i, future.result()) for i, future in futures.items())
     finally:
         bar.close()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     ordered = [graphs[i] for i in range(len(sources))]
     if gene_nodes is not None:
         ordered.insert(0, _mentioned_genes(gene_nodes, ordered, provenance_of(config.gene_info)))

@@ -33,7 +33,7 @@ from kg._exceptions import DanglingReferenceError, ForeignFolderError, ParseErro
 from kg._source import PathLike, gc_paused, sha256_of
 from kg.graph import NODE_COLUMNS, KnowledgeGraph, decode
 
-__all__ = ["save_kg", "load_kg", "read_metadata", "FORMAT_VERSION"]
+__all__ = ["FORMAT_VERSION", "discard", "load_kg", "read_metadata", "save_kg", "save_new"]
 
 #: Bumped whenever the on-disk layout changes; older folders are rejected with a clear message.
 FORMAT_VERSION = 3
@@ -218,7 +218,10 @@ def read_metadata(path: PathLike) -> dict[str, Any]:
     checksums = metadata.pop(_CHECKSUMS, None)
     if not isinstance(checksums, dict):
         raise ParseError(f"metadata records no {_CHECKSUMS!r}; rebuild it", path / "metadata.json")
-    found = {name: sha256_of(path / name) for name in _TABLES}
+    try:
+        found = {name: sha256_of(path / name) for name in _TABLES}
+    except OSError as error:
+        raise ParseError(f"unreadable saved graph table: {error}", path) from None
     found["metadata.json"] = _metadata_digest(metadata)
     for name, digest in found.items():
         if checksums.get(name) != digest:

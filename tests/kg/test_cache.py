@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -156,21 +157,12 @@ def test_concurrent_writers_of_one_entry_both_succeed(config, tmp_path, monkeypa
         return staged
 
     monkeypatch.setattr(kg.store, "_stage", stage_then_wait)
-    results, errors = [None, None], []
-
-    def run(i: int) -> None:
-        try:
-            results[i] = build_kg(config, cache_dir=cache, progress=False, workers=1)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    with caplog.at_level(logging.INFO, logger="kg.build"):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    assert not errors, errors
+    with caplog.at_level(logging.INFO, logger="kg.build"), ThreadPoolExecutor(2) as threads:
+        futures = [
+            threads.submit(build_kg, config, cache_dir=cache, progress=False, workers=1)
+            for _ in range(2)
+        ]
+        results = [future.result(timeout=120) for future in futures]
     same_graph(results[0], results[1])
     assert "cached by another build meanwhile" in caplog.text
     assert [p.name for p in cache.iterdir()] == [cache_key(config)]

@@ -1,0 +1,5 @@
+"""``python -m kg ...``: the ``kgfusion kg`` command line without the rest of kgfusion."""
+
+from kg.cli import app
+
+app(prog_name="python -m kg")
