@@ -1,10 +1,13 @@
-"""gnn: knowledge-propagating graph neural network models (torch).
+"""gnn: knowledge-propagating graph neural network models (torch, torch-geometric).
 
-A :class:`RelationGraph` turns a (pruned) :class:`kg.KnowledgeGraph` into one sparse adjacency per
-relation (reverse relations added); :class:`KGFusionNet` places patients' feature values on its
-nodes, propagates them with :class:`RelationalPropagation` layers (patients batched as channels),
-reads them out as concept-node scores and fuses them with per-modality heads; :func:`cox_ph_loss` trains its
-survival head. ``gnn`` may import :mod:`kg`, never :mod:`fusion`.
+A :class:`RelationGraph` turns a (pruned) :class:`kg.KnowledgeGraph` into per-relation edges
+(reverse relations added) and the :class:`MessageRows` its layers read; :class:`KGFusionNet`
+places patients' feature values on its nodes (:class:`NodeInput`, :class:`NodeChannels`),
+propagates them with :class:`RelationalPropagation` layers (PyG ``MessagePassing``, patients
+batched as channels), reads them out as concept-node scores (:class:`NodeScoreReadout`) and
+fuses them with per-modality heads; :func:`cox_ph_loss` trains its survival head and
+:func:`attribute` explains its predictions. Errors derive from :class:`GNNError`. ``gnn`` may
+import :mod:`kg`, never :mod:`fusion`.
 """
 
 from gnn._exceptions import (
@@ -16,8 +19,10 @@ from gnn._exceptions import (
 )
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
 from gnn.losses import cox_ph_loss
-from gnn.model import FusionNetConfig, KGFusionNet, NodeInput, NodeScoreReadout
+from gnn.model import FusionNetConfig, KGFusionNet
+from gnn.node_input import NodeChannels, NodeInput
 from gnn.propagation import RelationalPropagation
+from gnn.readout import NodeScoreReadout
 from gnn.relation_graph import MessageRows, RelationGraph, mean_adjacency, stack_adjacency
 from gnn.training import (
     FusionBatch,
@@ -39,6 +44,7 @@ __all__ = [
     "MessageRows",
     "NoGraphBranchError",
     "NodeAttribution",
+    "NodeChannels",
     "NodeInput",
     "NodeScoreReadout",
     "RelationGraph",

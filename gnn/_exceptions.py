@@ -27,10 +27,11 @@ class InvalidGraphError(GNNError, ValueError):
     --------
     >>> import torch
     >>> from gnn import RelationGraph
-    >>> RelationGraph(["a"], ["gene"], ["r"], [torch.tensor([[0], [1]])])
-    Traceback (most recent call last):
-    ...
-    gnn._exceptions.InvalidGraphError: edges of relation 'r' must be node positions in [0, 1); got positions up to 1.
+    >>> try:
+    ...     RelationGraph(["a"], ["gene"], ["r"], [torch.tensor([[0], [1]])])  # node 1 of 1
+    ... except ValueError as error:
+    ...     print(type(error).__name__, isinstance(error, GNNError))
+    InvalidGraphError True
     """
 
 

@@ -68,6 +68,10 @@ class NodeAttribution:
         The method used.
     feature_scores : dict of str to Tensor, optional
         Per modality ``(B, F_m)`` feature attributions (``"ig_features"`` only).
+
+    Examples
+    --------
+    See :func:`attribute`, which returns one.
     """
 
     scores: Tensor
@@ -219,6 +223,16 @@ def attribute(
 
     Returns:
         NodeAttribution: ``scores`` ``(B, N)``.
+
+    Examples
+    --------
+    >>> from gnn import KGFusionNet, RelationGraph
+    >>> graph = RelationGraph(["g1", "g2", "T"], ["gene", "gene", "go_term"], ["r"],
+    ...                       [torch.tensor([[0, 1], [2, 2]])])
+    >>> net = KGFusionNet(graph, {"mRNA": torch.tensor([0, 1])}, out_channels=2)
+    >>> result = attribute(net, {"mRNA": torch.randn(4, 2)})
+    >>> result.scores.shape, result.node_ids, result.method  # only the concept node T scores
+    (torch.Size([4, 3]), ['g1', 'g2', 'T'], 'contribution')
 
     Raises:
         InvalidParameterError: If ``method`` is unknown or ``n_steps``/``batch_size`` is not

@@ -21,10 +21,12 @@ import torch
 from torch import Tensor, nn
 
 from gnn._exceptions import InvalidParameterError, NoGraphBranchError
+from gnn.node_input import NodeChannels, NodeInput
 from gnn.propagation import RelationalPropagation
+from gnn.readout import NodeScoreReadout
 from gnn.relation_graph import RelationGraph
 
-__all__ = ["FusionNetConfig", "KGFusionNet", "NodeInput", "NodeScoreReadout"]
+__all__ = ["FusionNetConfig", "KGFusionNet"]
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 
@@ -38,7 +40,7 @@ class FusionNetConfig:
     Parameters
     ----------
     hidden : int
-        Channels per graph node (default: ``8``).
+        Channels per graph node (default: ``4``, as :class:`fusion.models.KGFusionClassifier`).
     embedding : int
         Hidden width of the per-modality heads when ``encoder="mlp"`` (default: ``32``).
     layers : int
@@ -58,9 +60,15 @@ class FusionNetConfig:
     aux_weight : float
         Weight of the sources' own losses next to the fused loss in :meth:`KGFusionNet.objective`
         (default: ``1.0``).
+
+    Examples
+    --------
+    >>> config = FusionNetConfig(hidden=4, direct="unlinked")
+    >>> config.hidden, config.to_dict()["direct"]
+    (4, 'unlinked')
     """
 
-    hidden: int = 8
+    hidden: int = 4
     embedding: int = 32
     layers: int = 2
     dropout: float = 0.3
@@ -73,83 +81,6 @@ class FusionNetConfig:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON-serialisable)."""
         return asdict(self)
-
-
-class NodeInput(nn.Module):
-    """Place each modality's linked feature values on their KG nodes.
-
-    For modality ``m`` with feature → node map ``P_m`` (features linked to one node are averaged),
-    node ``n`` of patient ``b`` gets the channels ``(value_m, observed_m)``: the mean of its
-    observed linked values and whether any was observed. Unobserved entries contribute nothing.
-
-    Shapes:
-        - **input:** per modality values ``(B, F_m)`` (NaN-free) and observed masks ``(B, F_m)``
-        - **output:** ``(N, B, 2 M)``
-    """
-
-    def __init__(self, num_nodes: int, feature_nodes: Mapping[str, Tensor]) -> None:
-        super().__init__()
-        self.num_nodes = num_nodes
-        self.modalities = list(feature_nodes)
-        for i, nodes in enumerate(feature_nodes.values()):
-            self.register_buffer(f"nodes_{i}", nodes.to(torch.long), persistent=False)
-
-    def forward(self, values: Inputs, observed: Inputs) -> Tensor:
-        channels = []
-        for i, name in enumerate(self.modalities):
-            nodes = getattr(self, f"nodes_{i}")
-            linked = nodes >= 0
-            o = observed[name][:, linked].to(values[name].dtype)
-            x = values[name][:, linked] * o
-            batch = x.shape[0]
-            total = x.new_zeros(self.num_nodes, batch).index_add_(0, nodes[linked], x.T)
-            count = x.new_zeros(self.num_nodes, batch).index_add_(0, nodes[linked], o.T)
-            channels += [total / count.clamp(min=1.0), (count > 0).to(x.dtype)]
-        return torch.stack(channels, dim=-1)
-
-
-class NodeScoreReadout(nn.Module):
-    """A linear model over one activity score per readout node.
-
-    Each readout node ``n`` gets the score ``a_{b,n} = u · h_{n,b}`` for patient ``b``, standardised
-    over patients (batch statistics in training, running ones in eval mode), and the logits are
-    ``Σ_n z_{b,n} W_{:,n} + c``. A node's contribution to a logit is therefore exactly
-    ``z_{b,n} W_{k,n}`` (see :meth:`contributions`).
-
-    Args:
-        channels (int): Node state channels ``C``.
-        nodes (Tensor): Positions of the ``K`` readout nodes.
-        out_channels (int): Output logits ``O``.
-        dropout (float): Dropout on the scores (default: ``0.0``).
-
-    Shapes:
-        - **input:** node states ``(N, B, C)``
-        - **output:** logits ``(B, O)`` and standardised scores ``(B, K)``
-    """
-
-    def __init__(
-        self, channels: int, nodes: Tensor, out_channels: int, dropout: float = 0.0
-    ) -> None:
-        super().__init__()
-        self.register_buffer("nodes", nodes.to(torch.long), persistent=False)
-        self.score = nn.Linear(channels, 1)
-        self.norm = nn.BatchNorm1d(len(nodes), affine=False)
-        self.dropout = nn.Dropout(dropout)
-        self.linear = nn.Linear(len(nodes), out_channels)
-
-    def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        z = self.norm(self.score(h[self.nodes]).squeeze(-1).T)
-        return self.linear(self.dropout(z)), z
-
-    def contributions(self, z: Tensor, target: Tensor) -> Tensor:
-        """``(B, K)`` contribution of each node to the logit of class ``target[b]`` relative to
-        the mean logit (for one output, a Cox log-risk, to that output): additive and exact,
-        they sum to the centred logit minus the bias.
-        """
-        weight = self.linear.weight  # (O, K)
-        if weight.shape[0] == 1:
-            return z * weight[0]
-        return z * (weight - weight.mean(dim=0))[target]
 
 
 class KGFusionNet(nn.Module):
@@ -171,6 +102,22 @@ class KGFusionNet(nn.Module):
     Shapes:
         - **input:** ``values`` and ``observed`` per modality ``(B, F_m)``, ``present`` ``(B, M)``
         - **output:** logits or log-risk ``(B, out_channels)``
+
+    Examples
+    --------
+    Two genes annotated to one GO term; the mRNA modality's third feature links to no node:
+
+    >>> edges = torch.tensor([[0, 1], [2, 2]])
+    >>> ids, types = ["g1", "g2", "GO:1"], ["gene", "gene", "go_term"]
+    >>> graph = RelationGraph(ids, types, ["involved_in"], [edges])
+    >>> net = KGFusionNet(graph, {"mRNA": torch.tensor([0, 1, -1])}, out_channels=2)
+    >>> values = {"mRNA": torch.randn(4, 3)}  # 4 patients
+    >>> net(values).shape
+    torch.Size([4, 2])
+    >>> net.readout_ids, net.num_sources  # the concept node; graph branch + mRNA head
+    (['GO:1'], 2)
+    >>> net.node_channels(values).any_observed().shape  # (N, B)
+    torch.Size([3, 4])
     """
 
     def __init__(
@@ -260,6 +207,17 @@ class KGFusionNet(nn.Module):
             device = values[self.modalities[0]].device
             present = torch.ones(batch, len(self.modalities), dtype=torch.bool, device=device)
         return observed, present
+
+    def node_channels(self, values: Inputs, observed: Inputs | None = None) -> NodeChannels:
+        """The linked feature values as they enter the graph, per node, patient and modality.
+
+        ``observed`` defaults to all observed. Returns a :class:`~gnn.NodeChannels` with
+        ``value`` ``(N, B, M)`` (mean observed linked value) and ``observed`` ``(N, B, M)``
+        (bool); ``.any_observed()`` ``(N, B)`` marks the nodes with an observed linked
+        feature. Available with or without a graph branch.
+        """
+        observed, _ = self.complete_inputs(values, observed, None)
+        return self.node_input.channels(values, observed)
 
     def require_graph(self, what: str) -> None:
         """Raise a :class:`~gnn.NoGraphBranchError` (a :class:`ValueError`) naming ``what`` when

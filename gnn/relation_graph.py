@@ -81,6 +81,14 @@ def _csr(indices: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
         return coo.to_sparse_csr()
 
 
+def _check_range(name: str, what: str, values: Tensor, bound: int) -> None:
+    """Raise :class:`~gnn.InvalidGraphError` unless every entry of ``values`` is in ``[0, bound)``."""
+    if values.numel() and not 0 <= int(values.min()) <= int(values.max()) < bound:
+        got = f"[{int(values.min())}, {int(values.max())}]"
+        msg = f"{name} must hold {what} in [0, {bound}); got entries in {got}."
+        raise InvalidGraphError(msg)
+
+
 @dataclass(frozen=True)
 class MessageRows:
     """The edges of a graph grouped by the ``(relation, target)`` row that receives them.
@@ -157,20 +165,15 @@ class MessageRows:
             msg = f"edge_index must have shape (2, E); got {tuple(edge_index.shape)}."
             raise InvalidGraphError(msg)
         if edge_type.shape != (edge_index.shape[1],):
-            msg = f"edge_type must have shape ({edge_index.shape[1]},), one relation per edge; got {tuple(edge_type.shape)}."
+            msg = (
+                f"edge_type must have shape ({edge_index.shape[1]},), one relation per edge; "
+                f"got {tuple(edge_type.shape)}."
+            )
             raise InvalidGraphError(msg)
         edge_index, edge_type = edge_index.to(torch.long), edge_type.to(torch.long)
-        if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= num_nodes):
-            msg = f"edge_index must hold node positions in [0, {num_nodes}); got [{int(edge_index.min())}, {int(edge_index.max())}]."
-            raise InvalidGraphError(msg)
-        bound = num_relations if num_relations is not None else None
-        if (
-            bound is not None
-            and edge_type.numel()
-            and (edge_type.min() < 0 or edge_type.max() >= bound)
-        ):
-            msg = f"edge_type must hold relations in [0, {bound}); got [{int(edge_type.min())}, {int(edge_type.max())}]."
-            raise InvalidGraphError(msg)
+        _check_range("edge_index", "node positions", edge_index, num_nodes)
+        if num_relations is not None:
+            _check_range("edge_type", "relations", edge_type, num_relations)
         key = edge_type * num_nodes + edge_index[1]
         degree = torch.bincount(key)
         weight = 1.0 / degree[key].to(torch.float32)
@@ -238,15 +241,17 @@ class RelationGraph:
             msg = f"node_types must give one type per node ({n}); got {len(self.node_types)}."
             raise InvalidGraphError(msg)
         if len(self.edges) != len(self.base_relations):
-            msg = f"edges must give one (2, E) tensor per base relation ({len(self.base_relations)}); got {len(self.edges)}."
+            msg = (
+                f"edges must give one (2, E) tensor per base relation "
+                f"({len(self.base_relations)}); got {len(self.edges)}."
+            )
             raise InvalidGraphError(msg)
         for name, e in zip(self.base_relations, self.edges):
             if e.dim() != 2 or e.shape[0] != 2 or e.dtype not in (torch.int32, torch.int64):
-                msg = f"edges of relation {name!r} must be an integer (2, E) tensor; got {e.dtype} {tuple(e.shape)}."
+                got = f"{e.dtype} {tuple(e.shape)}"
+                msg = f"edges of relation {name!r} must be an integer (2, E) tensor; got {got}."
                 raise InvalidGraphError(msg)
-            if e.numel() and (int(e.min()) < 0 or int(e.max()) >= n):
-                msg = f"edges of relation {name!r} must be node positions in [0, {n}); got positions up to {int(e.max())}."
-                raise InvalidGraphError(msg)
+            _check_range(f"edges of relation {name!r}", "node positions", e, n)
 
     @property
     def adjacency(self) -> Tensor:

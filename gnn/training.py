@@ -37,6 +37,13 @@ class FusionBatch:
         Per modality, bool ``(B, F_m)``: the value was measured.
     present : Tensor
         Bool ``(B, M)``: the patient has the modality (modalities in ``values`` order).
+
+    Examples
+    --------
+    >>> batch = FusionBatch({"mRNA": torch.zeros(5, 3)}, {"mRNA": torch.ones(5, 3, dtype=torch.bool)},
+    ...                     torch.ones(5, 1, dtype=torch.bool))
+    >>> len(batch), len(batch[torch.tensor([0, 2])])
+    (5, 2)
     """
 
     values: dict[str, Tensor]
@@ -83,6 +90,11 @@ class TrainConfig:
     batch_size : int
         Patients per step, at least: each epoch splits the patients into ``n // batch_size``
         near-equal batches; ``0`` for full batch (default: ``64``).
+
+    Examples
+    --------
+    >>> TrainConfig(max_epochs=20, batch_size=0).to_dict()["max_epochs"]
+    20
     """
 
     lr: float = 5e-3
@@ -98,7 +110,14 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What :func:`train_model` did: best epoch, its validation loss, the loss curves."""
+    """What :func:`train_model` did: best epoch, its validation loss, the loss curves.
+
+    Examples
+    --------
+    >>> result = TrainResult(best_epoch=1, best_val_loss=0.5, val_loss=[0.7, 0.5, 0.6])
+    >>> result.val_loss[result.best_epoch] == result.best_val_loss
+    True
+    """
 
     best_epoch: int
     best_val_loss: float
@@ -201,6 +220,23 @@ def train_model(
         Show a progress bar over epochs (default: ``False``).
     desc : str
         Progress bar label.
+
+    Examples
+    --------
+    >>> from gnn import KGFusionNet, RelationGraph
+    >>> graph = RelationGraph(["g1", "g2", "T"], ["gene", "gene", "go_term"], ["r"],
+    ...                       [torch.tensor([[0, 1], [2, 2]])])
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = KGFusionNet(graph, {"mRNA": torch.tensor([0, 1])}, out_channels=2)
+    >>> x = torch.randn(32, 2)
+    >>> batch = FusionBatch({"mRNA": x}, {"mRNA": torch.ones(32, 2, dtype=torch.bool)},
+    ...                     torch.ones(32, 1, dtype=torch.bool))
+    >>> y = (x[:, 0] > 0).long()
+    >>> loss = torch.nn.functional.cross_entropy
+    >>> result = train_model(net, (batch, y), (batch, y), loss, TrainConfig(max_epochs=5))
+    >>> len(result.train_loss), 0 <= result.best_epoch < 5, net.training
+    (5, True, False)
     """
     inputs, target = train
     generator = torch.Generator().manual_seed(seed)

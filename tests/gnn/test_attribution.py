@@ -123,7 +123,7 @@ def test_planted_pathway_contributes_most(trained) -> None:
     model, values, observed, present = trained
     result = attribute(model, values, observed, present, method="contribution")
     mean = result.scores.abs().mean(dim=0)
-    p0, p1, p2 = model.graph.index_of(["reactome:P0", "reactome:P1", "reactome:P2"]).tolist()
+    _p0, p1, p2 = model.graph.index_of(["reactome:P0", "reactome:P1", "reactome:P2"]).tolist()
     assert mean[p1] > mean[p2]
 
 

@@ -74,7 +74,7 @@ def test_concept_scores_move_with_their_genes(net: KGFusionNet) -> None:
 def test_objective_adds_each_source_loss(net: KGFusionNet) -> None:
     x, target = inputs(), torch.tensor([0, 1, 2, 0, 1, 2])
     loss = torch.nn.functional.cross_entropy
-    logits, available, _ = net.sources(x)
+    logits, _available, _ = net.sources(x)
     fused = loss(net(x), target)
     own = torch.stack([loss(logits[:, s], target) for s in range(3)]).mean()
     assert torch.allclose(net.objective(x, None, None, target, loss), fused + own)
@@ -199,3 +199,20 @@ def test_refreshing_norm_statistics_needs_patients(net: KGFusionNet) -> None:
     )
     with pytest.raises(ValueError, match="at least one patient"):
         refresh_norm_statistics(net, empty)
+
+
+def test_node_channels_are_the_node_inputs_channels(net: KGFusionNet) -> None:
+    """The public accessor equals the interleaved input layout (value, observed per modality)."""
+    x = inputs()
+    observed = {
+        m: torch.rand(v.shape, generator=torch.Generator().manual_seed(1)) > 0.3
+        for m, v in x.items()
+    }
+    channels = net.node_channels(x, observed)
+    layout = net.node_input(x, observed)
+    assert channels.modalities == ("mRNA", "methylation")
+    assert channels.value.shape == channels.observed.shape == (5, 6, 2)
+    assert torch.equal(channels.value, layout[:, :, 0::2])
+    assert torch.equal(channels.observed, layout[:, :, 1::2] > 0)
+    assert torch.equal(channels.any_observed(), layout[:, :, 1::2].amax(dim=-1) > 0)
+    assert net.node_channels(x).observed[:3, :, 0].all()  # default: every value observed

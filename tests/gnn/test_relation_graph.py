@@ -1,4 +1,4 @@
-"""Tests of gnn.relation_graph: per-relation edges, mean adjacencies, the shuffled-graph ablation."""
+"""Tests of gnn.relation_graph: per-relation edges, mean adjacencies, shuffled-graph ablation."""
 
 from __future__ import annotations
 
