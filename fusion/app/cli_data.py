@@ -14,7 +14,7 @@ from fusion._exceptions import FusionError
 from fusion.data.cohort import Cohort
 from fusion.data.io import CohortFormat, read_cohort
 from fusion.data.link import link_cohort
-from kg._exceptions import KGError
+from kg import KGError
 from kg.build import SHARED_FILES
 from kg.graph import KnowledgeGraph
 from kg.normalize import GeneNormalizer

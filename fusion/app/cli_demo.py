@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from fusion._exceptions import FusionError
-from kg._exceptions import KGError
+from kg import KGError
 
 __all__ = ["demo"]
 

@@ -13,7 +13,7 @@ import typer
 from fusion._exceptions import FusionError
 from fusion.app.config import RunConfig
 from fusion.data.io import CohortFormat, read_cohort
-from kg._exceptions import KGError
+from kg import KGError
 
 __all__ = ["train", "evaluate", "predict", "explain"]
 
@@ -161,8 +161,8 @@ def explain(
 
       kgfusion explain -m M -d D -p test_0 --method ig_features --decompose --type pathway
     """
-    from fusion.explanations import explain as explain_patients
     from fusion.app.run import load_model
+    from fusion.explanations import explain as explain_patients
 
     try:
         if format not in (ExplainFormat.table, ExplainFormat.json) and out is None:

@@ -6,44 +6,49 @@ Example ``run.yaml``::
       preset: shared              # embedded | shared, or `sources:` as in `kgfusion kg build --config`
       data_dir: ${KGFUSION_DATA}
     cohort:
-      format: mogonet             # auto | mogonet | breast-tcga | tables | h5mu | h5ad | modalities
+      format: mogonet             # auto | mogonet | breast-tcga | tables | h5mu | h5ad | modalities | synthetic
       path: ${KGFUSION_DATA}/mogonet_rosmap
     model:
       name: kgfusion
-      params: {hidden: 16, seed: 0}
+      params: {n_ensemble: 3, random_state: 0}
     evaluation:
       protocol: official          # official | cv
       seeds: [0, 1, 2, 3, 4]
       baselines: [early_lr, rf]
     output: kgfusion-out/rosmap
 
-Relative paths are taken relative to the YAML file's folder and ``$VARS`` are expanded. Unknown
-keys, wrong types and missing files raise :class:`ConfigError` naming the key and the file.
+A configuration is data: it is validated when it is read (unknown keys, wrong types, unknown
+estimators, missing files and unset ``$VARIABLES`` raise :class:`ConfigError` naming the key and
+the file) and :mod:`fusion.app.run` acts on it. Relative paths are taken relative to the YAML
+file's folder. YAML anchors and aliases are refused (:func:`kg.load_yaml`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fusion._exceptions import FusionError
-from fusion.data.cohort import Cohort
-from fusion.data.io import read_cohort, read_modalities
-from kg import KGConfig, KGError, Source, embedded_config, shared_sources
+from fusion.app.estimators import ESTIMATORS
+from kg import KGConfig, KGError, load_yaml
 
 __all__ = [
     "ConfigError",
     "KGSection",
     "CohortSection",
+    "HoldoutSection",
+    "SyntheticSection",
     "ModelSection",
     "EvaluationSection",
     "RunConfig",
     "default_data_dir",
 ]
+
+_VARIABLE = re.compile(r"\$(\w+)|\$\{([^}]*)\}")
 
 
 def default_data_dir() -> Path:
@@ -76,45 +81,51 @@ class KGSection(_Section):
         return value
 
 
-    def kg_config(self) -> KGConfig:
-        """The :class:`kg.KGConfig` this section names (``preset`` or ``sources``)."""
-        if self.sources is not None:
-            return KGConfig(tuple(Source(**entry) for entry in self.sources), self.gene_info)
-        if self.preset == "shared":
-            return shared_sources(self.data_dir or default_data_dir(), mirna=self.mirna)
-        return embedded_config()
+class SyntheticSection(_Section):
+    """A synthetic cohort whose label depends on planted pathways (:func:`fusion.make_planted_cohort`)."""
+
+    pathways: list[str] = Field(min_length=1)
+    n_samples: int = Field(200, ge=4)
+    n_features: int = Field(300, ge=1)
+    modalities: list[str] = Field(default_factory=lambda: ["mRNA", "protein"], min_length=1)
+    seed: int = 0
+
+
+class HoldoutSection(_Section):
+    """A stratified held-out part, for cohorts without an official train/test split."""
+
+    test_size: float = Field(0.25, gt=0, lt=1)
+    seed: int = 0
 
 
 class CohortSection(_Section):
     """Which cohort and how to read it."""
 
-    format: Literal["auto", "mogonet", "breast-tcga", "tables", "h5mu", "h5ad", "modalities"] = "auto"
+    format: Literal[
+        "auto", "mogonet", "breast-tcga", "tables", "h5mu", "h5ad", "modalities", "synthetic"
+    ] = "auto"
     path: Path | None = None
     modalities: dict[str, Path] | None = None
     labels: Path | None = None
     label_column: str | None = None
+    label_names: dict[int, str] | None = None
     sample_column: str = "sample"
-
-
-    def read(self) -> Cohort:
-        """Read the cohort this section names."""
-        if self.format == "modalities":
-            return read_modalities(
-                dict(self.modalities or {}),
-                self.labels,
-                sample_column=self.sample_column,
-                label_column=self.label_column,
-            )
-        return read_cohort(
-            self.path, self.format, sample_column=self.sample_column, label_column=self.label_column
-        )
+    synthetic: SyntheticSection | None = None
+    holdout: HoldoutSection | None = None
 
 
 class ModelSection(_Section):
-    """Which estimator (a registry name) and its parameters."""
+    """Which estimator (a name of :data:`fusion.app.estimators.ESTIMATORS`) and its parameters."""
 
     name: str = "kgfusion"
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {value!r}; expected one of {sorted(ESTIMATORS)}")
+        return value
 
 
 class EvaluationSection(_Section):
@@ -125,6 +136,14 @@ class EvaluationSection(_Section):
     n_splits: int = Field(5, ge=2)
     n_repeats: int = Field(5, ge=1)
     baselines: list[str] = Field(default_factory=list)
+
+    @field_validator("baselines")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in ESTIMATORS]
+        if unknown:
+            raise ValueError(f"unknown estimator(s) {unknown}; expected names from {sorted(ESTIMATORS)}")
+        return value
 
 
 class RunConfig(_Section):
@@ -143,15 +162,15 @@ class RunConfig(_Section):
         Raises
         ------
         ConfigError
-            Naming the file and the offending key.
+            Naming the file and the offending key (or line, for YAML syntax).
         """
         path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file does not exist")
         try:
-            raw = yaml.safe_load(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file does not exist") from None
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML: {error}") from None
+            raw = load_yaml(path)
+        except KGError as error:
+            raise ConfigError(f"not valid YAML: {error}") from None
         return cls.from_dict(raw, base=path.parent, origin=str(path))
 
     @classmethod
@@ -160,7 +179,7 @@ class RunConfig(_Section):
         if not isinstance(raw, dict):
             raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(raw).__name__}")
         try:
-            config = cls.model_validate(_expand(raw))
+            config = cls.model_validate(_expand(raw, origin, ()))
         except ValidationError as error:
             raise ConfigError(_describe(error, origin)) from None
         return config._resolved(Path(base), origin)
@@ -190,12 +209,17 @@ class RunConfig(_Section):
                 and {k: resolve(v, f"cohort.modalities.{k}") for k, v in modalities.items()},
             }
         )
-        if cohort.format == "modalities" and not cohort.modalities:
-            raise ConfigError(f"{origin}: cohort.modalities: required when cohort.format is 'modalities'")
-        if cohort.format != "modalities" and cohort.path is None:
-            raise ConfigError(f"{origin}: cohort.path: required when cohort.format is {cohort.format!r}")
+        _check_cohort(cohort, origin)
         output = resolve(self.output, "output", must_exist=False)
         return self.model_copy(update={"kg": kg, "cohort": cohort, "output": output})
+
+
+def _check_cohort(cohort: CohortSection, origin: str) -> None:
+    needs = {"modalities": "modalities", "synthetic": "synthetic"}.get(cohort.format, "path")
+    if getattr(cohort, needs) is None or (needs == "modalities" and not cohort.modalities):
+        raise ConfigError(f"{origin}: cohort.{needs}: required when cohort.format is {cohort.format!r}")
+    if cohort.synthetic is not None and cohort.format != "synthetic":
+        raise ConfigError(f"{origin}: cohort.synthetic: only with cohort.format 'synthetic'")
 
 
 def _absolute_sources(sources: list[dict[str, Any]], base: Path, origin: str) -> list[dict[str, Any]]:
@@ -208,13 +232,23 @@ def _absolute_sources(sources: list[dict[str, Any]], base: Path, origin: str) ->
     ]
 
 
-def _expand(value: Any) -> Any:
+def _expand(value: Any, origin: str, key: tuple[str, ...]) -> Any:
+    """``value`` with ``~`` and environment variables expanded; an unset variable is an error."""
     if isinstance(value, str):
+        for match in _VARIABLE.finditer(value):
+            name = match.group(1) or match.group(2)
+            if name not in os.environ:
+                where = ".".join(key) or "(top level)"
+                msg = (
+                    f"{origin}: {where}: environment variable {name!r} is not set "
+                    f"(used in {value!r}); set it or write the path instead"
+                )
+                raise ConfigError(msg)
         return os.path.expanduser(os.path.expandvars(value))
     if isinstance(value, dict):
-        return {k: _expand(v) for k, v in value.items()}
+        return {k: _expand(v, origin, (*key, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v) for v in value]
+        return [_expand(v, origin, (*key, str(i))) for i, v in enumerate(value)]
     return value
 
 
@@ -222,6 +256,11 @@ def _describe(error: ValidationError, origin: str) -> str:
     lines = []
     for problem in error.errors():
         key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif problem["type"] == "value_error":  # our validators' messages, without pydantic's prefix
+            message = str(problem["ctx"]["error"])
+        else:
+            message = problem["msg"]
         lines.append(f"{origin}: {key}: {message}")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Union
@@ -96,6 +97,7 @@ def read_cohort(
     *,
     sample_column: str = "sample",
     label_column: str | None = None,
+    label_names: Mapping[int, str] | None = None,
 ) -> Cohort:
     """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
     tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
@@ -104,6 +106,7 @@ def read_cohort(
     ``train_mrna.csv`` → BRCA, a ``.h5mu``/``.h5ad`` suffix → MuData/AnnData, any other folder →
     one table per modality named after it.
 
+    ``label_names`` names a MOGONET folder's integer classes (e.g. ``{0: "NC", 1: "AD"}``).
     ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
     an ``.h5mu`` / ``.h5ad`` file.
     """
@@ -111,7 +114,7 @@ def read_cohort(
     fmt = CohortFormat(format)
     fmt = _detect(path) if fmt is CohortFormat.auto else fmt
     if fmt is CohortFormat.mogonet:
-        return read_mogonet(path)
+        return read_mogonet(path, label_names=label_names)
     if fmt is CohortFormat.breast_tcga:
         return read_breast_tcga(path)
     if fmt is CohortFormat.h5mu:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fusion.app.config import ConfigError, RunConfig
+from fusion.app.run import kg_config, read_run_cohort
 
 TINY = Path(__file__).resolve().parents[1] / "data"
 
@@ -26,7 +27,7 @@ def test_minimal_config_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert config.evaluation.protocol == "official"
     assert config.evaluation.seeds == [0, 1, 2, 3, 4]
     assert config.output == tmp_path / "kgfusion-out/run"
-    cohort = config.cohort.read()
+    cohort = read_run_cohort(config.cohort)
     assert cohort.split is not None and len(cohort.modalities) == 3
 
 
@@ -67,7 +68,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_kg_sources_section_builds_a_kg_config(tmp_path: Path) -> None:
     (tmp_path / "mini.obo").symlink_to(TINY / "mini.obo")
     text = "cohort: {format: mogonet, path: .}\nkg: {sources: [{path: mini.obo, format: obo}]}\n"
-    config = RunConfig.from_yaml(write(tmp_path, text)).kg.kg_config()
+    config = kg_config(RunConfig.from_yaml(write(tmp_path, text)).kg)
     assert [(s.path, s.format) for s in config.sources] == [(tmp_path / "mini.obo", "obo")]
 
 
