@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kg._exceptions import KGError, ParseError, UnknownFormatError
+from kg._options import option_problem
 from kg._pool import worker_pool
 from kg._source import PathLike, gc_paused, provenance_of, sha256_of
 from kg.config_io import load_yaml
@@ -83,6 +84,10 @@ class Source:
             msg = f"source {self.path}: unknown format {self.format!r}; expected one of {sorted(READERS)}"
             raise UnknownFormatError(msg)
         object.__setattr__(self, "path", Path(self.path))
+        problem = _option_problem(self.format, self.options)
+        if problem is not None:
+            key, what = problem
+            raise ParseError(f"source {self.path} ({self.format}): option {key!r} {what}")
 
     def files(self) -> list[Path]:
         """Every file this source reads."""
@@ -141,13 +146,27 @@ class KGConfig:
             _check_keys(entry, {"path", "format", "options"}, origin, where + ".")
             if "path" not in entry or "format" not in entry:
                 raise ParseError(f"{where} needs 'path' and 'format'", origin)
-            options = dict(entry.get("options") or {})
+            options = entry.get("options") or {}
+            if not isinstance(options, Mapping):
+                raise ParseError(f"{where}.options must be a mapping, got {options!r}", origin)
+            options = dict(options)
+            problem = _option_problem(entry["format"], options)
+            if problem is not None:  # named by its key here; Source would name only the file
+                key, what = problem
+                raise ParseError(f"{where}.options.{key} ({entry['format']}) {what}", origin)
             for key in _PATH_OPTIONS & set(options):
                 options[key] = _resolve(base, options[key], origin, f"{where}.options.{key}")
             sources.append(Source(_resolve(base, entry["path"], origin, where + ".path"), entry["format"], options))
         gene_info = raw.get("gene_info")
         gene_info = _resolve(base, gene_info, origin, "gene_info") if gene_info else None
         return cls(tuple(sources), gene_info)
+
+
+def _option_problem(fmt: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first option that ``fmt``'s reader does not take or whose value it rejects."""
+    if fmt not in READERS:
+        return None  # reported as an unknown format
+    return option_problem(READERS[fmt], options, injected={"genes"})  # given by build_kg
 
 
 def _check_keys(raw: Mapping[str, Any], allowed: set[str], origin: str, where: str) -> None:
