@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -9,13 +10,44 @@ import pandas as pd
 
 from fusion._exceptions import CohortError
 
-__all__ = ["check_frame", "preview", "sample_index"]
+__all__ = ["check_frame", "excerpt", "preview", "sample_index", "show"]
+
+
+def show(value: object, limit: int = 80) -> str:
+    """A value as a message shows it: numpy scalars as Python ones, NaN as ``NaN``, text cut.
+
+    Examples
+    --------
+    >>> show(np.int64(0)), show(np.float64(0.5)), show(float("nan")), show("x"), show(None)
+    ('0', '0.5', 'NaN', "'x'", 'None')
+    >>> show([np.int64(0), np.int64(1)]), show("y" * 100, limit=5)
+    ('[0, 1]', "'yyyyy…'")
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, str):
+        return repr(excerpt(value, limit))
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(show(v, limit) for v in value)
+        return (
+            f"[{inner}]"
+            if isinstance(value, list)
+            else f"({inner}{',' if len(value) == 1 else ''})"
+        )
+    return repr(value)
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters (with ``…``), to echo user input in a message."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def preview(ids: Iterable[object], n: int = 5) -> str:
     """A short, readable listing of ids: the first ``n`` and the total."""
     ids = list(ids)
-    shown = ", ".join(repr(i) for i in ids[:n])
+    shown = ", ".join(show(i) for i in ids[:n])
     return f"{shown}, ... ({len(ids)} in all)" if len(ids) > n else shown
 
 

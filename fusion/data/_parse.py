@@ -1,123 +1,199 @@
 """Pure parsing helpers for :mod:`fusion.data.io`: read a table, check it cell by cell.
 
-Every error is a :class:`~fusion.DataFileError` naming the file and the 1-based line (for
-Parquet: record) of the cell at fault, with the sample id and column where known.
+Every error is a :class:`~fusion.DataFileError` naming the file and the 1-based physical line
+(for Parquet: record) of the cell at fault, with the sample id and column where known; blank
+lines are skipped and counted (see :mod:`fusion.data._text`).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from fusion._exceptions import DataFileError
+from fusion.data._checks import excerpt, show
+from fusion.data._text import read_text, records
 
-__all__ = ["check_unique", "guess_id_scheme", "numeric_block", "read_headerless", "read_table"]
+__all__ = [
+    "Table",
+    "check_unique",
+    "guess_id_scheme",
+    "numeric_block",
+    "read_headerless",
+    "read_table",
+]
 
 logger = logging.getLogger(__name__)
 
 _PARQUET = (".parquet", ".pq")
 _TSV = (".tsv", ".txt", ".tab")
+_COMPRESSION = (".gz", ".bz2", ".xz", ".zip")
+
+
+class Table(NamedTuple):
+    """A parsed table: the frame, the physical line of each row, the line of the header."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    header: int
 
 
 def _sep(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".bz2", ".xz", ".zip")]
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSION]
     return "\t" if suffixes and suffixes[-1] in _TSV else ","
 
 
-def _read_csv(path: Path, header: bool, **kwargs: object) -> pd.DataFrame:
+def _load(path: Path) -> tuple[str, np.ndarray | None]:
+    """The file's text without blank lines, and the line map of :func:`records`."""
+    return records(read_text(path), _sep(path))
+
+
+def _read_csv(
+    path: Path, header: bool, loaded: tuple[str, np.ndarray | None] | None = None, **kwargs: object
+) -> Table:
+    """Parse a CSV/TSV; blank lines are skipped and rows keep their physical line numbers."""
+    sep = _sep(path)
+    text, starts = loaded if loaded is not None else _load(path)
+
+    def line(record: int) -> int:  # 0-based record of ``text`` -> physical line
+        if starts is None or not len(starts):
+            return record + 1
+        return int(starts[min(max(record, 0), len(starts) - 1)])
+
     try:
         frame = pd.read_csv(
-            path, sep=_sep(path), header=0 if header else None, skip_blank_lines=False, **kwargs
-        )
+            io.StringIO(text), sep=sep, header=0 if header else None, skip_blank_lines=False,
+            **kwargs,
+        )  # fmt: skip
     except pd.errors.EmptyDataError:
         msg = "empty file: expected a table of samples × features."
         raise DataFileError(msg, path=path) from None
     except pd.errors.ParserError as err:
-        line = re.search(r"line (\d+)", str(err))
-        msg = f"malformed table ({err}); every row must have the same number of fields."
-        raise DataFileError(msg, path=path, row=int(line.group(1)) if line else None) from err
+        found = re.search(r"(?:line|row) (\d+)", str(err))
+        zero_based = "inside string" in str(err)  # "EOF inside string starting at row N": 0-based
+        where = line(int(found.group(1)) - (not zero_based)) if found else None
+        detail = re.sub(r"(?:line|row) \d+", f"line {where}", str(err).strip()) if found else err
+        msg = f"malformed table ({detail}); every row must have the same number of fields."
+        raise DataFileError(msg, path=path, row=where) from None
+    except (ValueError, OverflowError) as err:  # e.g. a cell pandas cannot convert
+        msg = f"cannot parse the table: {excerpt(str(err))}."
+        raise DataFileError(msg, path=path) from None
+    offset = 1 if header else 0
+    if starts is None:
+        lines = np.arange(offset + 1, offset + 1 + len(frame), dtype=np.int64)
+    else:
+        lines = np.array([line(offset + i) for i in range(len(frame))], dtype=np.int64)
     blank = frame.isna().all(axis=1).to_numpy()
     n_trailing = 0
     while n_trailing < len(blank) and blank[len(blank) - 1 - n_trailing]:
         n_trailing += 1
     if n_trailing:
-        logger.debug("%s: ignoring %d trailing blank line(s)", path, n_trailing)
-        frame = frame.iloc[: len(frame) - n_trailing]
-    return frame
+        logger.debug("%s: ignoring %d trailing row(s) of empty cells", path, n_trailing)
+        frame, lines = frame.iloc[: len(frame) - n_trailing], lines[: len(lines) - n_trailing]
+    return Table(frame, lines, line(0))
 
 
-def read_headerless(path: Path) -> pd.DataFrame:
+def read_headerless(path: Path) -> Table:
     """A CSV without header or ids (MOGONET style): cells as parsed, columns 0..n-1."""
     return _read_csv(path, header=False)
 
 
-def read_table(path: Path, sample_column: str) -> tuple[pd.DataFrame, int]:
-    """Read a CSV/TSV/Parquet table with a sample column; return it and the line of row 0.
+def read_table(path: Path, sample_column: str) -> Table:
+    """Read a CSV/TSV/Parquet table with a sample column; also the physical line of each row.
 
     The sample column becomes the (str) index; duplicate and empty ids are refused, and so are
-    duplicate column names (which pandas would otherwise rename silently).
+    duplicate column names (which pandas would otherwise rename silently). Blank lines are
+    skipped; messages name the physical line (for Parquet: the 1-based record).
     """
     if path.suffix.lower() in _PARQUET:
-        frame, first = pd.read_parquet(path), 1
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            msg = f"not a readable Parquet file ({excerpt(str(err))})."
+            raise DataFileError(msg, path=path) from None
+        lines, header_line = np.arange(1, len(frame) + 1, dtype=np.int64), 1
         header = [str(c) for c in frame.columns]
     else:
-        header = [str(c) for c in _read_csv(path, header=False, nrows=1, dtype=str).iloc[0]]
-        frame, first = _read_csv(path, header=True, dtype={sample_column: str}), 2
+        loaded = _load(path)
+        head = _read_csv(path, header=False, loaded=loaded, nrows=1, dtype=str)
+        if head.frame.empty:
+            msg = "the header holds no column names; expected a sample column and features."
+            raise DataFileError(msg, path=path, row=head.header)
+        header = ["" if pd.isna(c) else str(c) for c in head.frame.iloc[0]]
+        frame, lines, header_line = _read_csv(
+            path, header=True, loaded=loaded, dtype={sample_column: str}
+        )
     dup = sorted({c for c in header if header.count(c) > 1})
     if dup:
         msg = f"duplicate column names {dup}; feature names must be unique."
-        raise DataFileError(msg, path=path, row=1)
+        raise DataFileError(msg, path=path, row=header_line)
     if sample_column not in header:
         msg = f"no sample column {sample_column!r}; columns start {header[:5]} (set sample_column)."
-        raise DataFileError(msg, path=path, row=1)
+        raise DataFileError(msg, path=path, row=header_line)
+    if len(header) != frame.shape[1]:
+        msg = f"the header has {len(header)} fields but the rows have {frame.shape[1]}."
+        raise DataFileError(msg, path=path, row=header_line)
     frame.columns = header
     ids = frame[sample_column]
     for i, sid in enumerate(ids):
         if not isinstance(sid, str) or not sid.strip():
             msg = f"empty sample id in column {sample_column!r}."
-            raise DataFileError(msg, path=path, row=first + i)
+            raise DataFileError(msg, path=path, row=int(lines[i]))
     frame = frame.set_index(pd.Index(ids.astype(str).to_numpy(dtype=object), name="sample"))
     frame = frame.drop(columns=sample_column)
-    check_unique(frame.index, path, first)
+    check_unique(frame.index, path, lines)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         msg = f"empty modality: {frame.shape[0]} samples × {frame.shape[1]} features."
         raise DataFileError(msg, path=path)
-    return frame, first
+    return Table(frame, lines, header_line)
 
 
-def check_unique(ids: pd.Index, path: Path, first: int, what: str = "sample id") -> None:
-    """Refuse repeated ids, naming the lines of the first repeat."""
+def check_unique(ids: pd.Index, path: Path, lines: Sequence[int], what: str = "sample id") -> None:
+    """Refuse repeated ids, naming the lines of the first repeat (``lines``: line of each id)."""
     dup = ids.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         j = int(np.flatnonzero(ids == ids[i])[0])
-        msg = f"duplicate {what} {ids[i]!r} (first on line {first + j}); ids must be unique."
-        raise DataFileError(msg, path=path, row=first + i, sample=str(ids[i]))
+        msg = (
+            f"duplicate {what} {show(ids[i])} (first on line {int(lines[j])}); ids must be unique."
+        )
+        raise DataFileError(msg, path=path, row=int(lines[i]), sample=str(ids[i]))
 
 
 def numeric_block(
     frame: pd.DataFrame,
     path: Path,
-    first: int,
+    lines: Sequence[int],
     samples: Sequence[str],
     *,
     allow_nan: bool,
+    headerless: bool = False,
 ) -> pd.DataFrame:
     """Check that every cell is a finite number (NaN only if ``allow_nan``); return floats.
 
-    ``first`` is the line of row 0; ``samples`` are the ids of the rows, for messages.
+    ``lines`` are the physical lines of the rows and ``samples`` their ids, for messages;
+    ``headerless``: the file has no header, so messages also give the field number.
     """
 
-    def fail(what: str, r: int, c: int, value: object) -> None:
+    def fail(what: str, r: int, c: int, value: object = None) -> None:
         col = frame.columns[c]
-        msg = f"{what} {str(value)!r} in column {col!r} (sample {samples[r]!r})."
+        cell = "" if value is None else f" {show(str(value))}"
+        field = f", field {c + 1} of the line" if headerless else ""
+        msg = f"{what}{cell} in column {show(col)} (sample {show(samples[r])}{field})."
         raise DataFileError(
-            msg, path=path, row=first + r, sample=str(samples[r]), column=str(col), value=str(value)
+            msg,
+            path=path,
+            row=int(lines[r]),
+            sample=str(samples[r]),
+            column=str(col),
+            value=None if value is None else str(value),
         )
 
     frame = frame.copy()
@@ -137,7 +213,7 @@ def numeric_block(
         fail("infinite value", int(r), int(c), values[r, c])
     if not allow_nan and np.isnan(values).any():
         r, c = np.argwhere(np.isnan(values))[0]
-        fail("missing value (NaN not allowed in this format); got", int(r), int(c), "")
+        fail("missing value (an empty cell or NaN; not allowed in this format)", int(r), int(c))
     return pd.DataFrame(values, index=frame.index, columns=frame.columns)
 
 
@@ -148,6 +224,7 @@ _SCHEMES = (
     # precursor names (hsa-mir-21), or mixed naming without a consistent arm suffix
     ("mirna_precursor", re.compile(r"[a-z]{2,5}\d?-(mir|miR|let)-[\w.-]+")),
     ("symbol|entrez", re.compile(r"[^|]+\|\d+")),
+    ("genomic_region", re.compile(r"(?i)chr[0-9XYMT]{1,2}[_:]\d+[_-]\d+(?:[_:]?[+.-])?")),
 )
 
 
@@ -171,3 +248,47 @@ def guess_id_scheme(features: Sequence[str]) -> str | None:
         if len(features) and all(pattern.fullmatch(str(f)) for f in features):
             return scheme
     return None
+
+
+# what a feature id looks like, for the families whose ids have a recognisable pattern
+_LOOKS = {
+    "Ensembl gene": re.compile(r"ENS[A-Z]*G\d{6,}(\.\d+)?"),
+    "methylation probe": _SCHEMES[1][1],
+    "miRNA": re.compile(r"(?i)(?:[a-z]{2,5}\d?[-_])?(?:mir|let|lin)[-_]?[\w.-]+"),
+    "genomic region": _SCHEMES[5][1],
+}
+# families a kind's ids may come from (ids of no family, e.g. symbols, fit every kind but miRNA)
+_FITS = {
+    "mRNA": ("Ensembl gene",),
+    "methylation": ("methylation probe", "genomic region", "Ensembl gene"),
+    "protein": (),
+    "miRNA": ("miRNA",),
+}
+
+
+def kind_mismatch(kind: str, features: Sequence[str]) -> tuple[int, str, str] | None:
+    """Features that do not look like ids of ``kind``: ``(count, first example, " (a …)")``.
+
+    A miRNA feature must look like a miRNA name; an mRNA, methylation or protein feature must
+    not look like the ids of another family (a miRNA name, a ``cg`` probe, a genomic region
+    such as ``chr11_65498959_65503916_+``). Other kinds are not checked. ``None``: all fit.
+
+    Examples
+    --------
+    >>> kind_mismatch("miRNA", ["hsa-mir-21", "chr11_65498959_65503916_+"])
+    (1, 'chr11_65498959_65503916_+', ', which looks like a genomic region')
+    >>> kind_mismatch("mRNA", ["TP53", "ENSG00000141510.17"]) is None
+    True
+    """
+    if kind not in _FITS:
+        return None
+    bad, example, looks = 0, "", ""
+    for feature in features:
+        family = next((f for f, rx in _LOOKS.items() if rx.fullmatch(str(feature))), None)
+        fits = family in _FITS[kind] if kind == "miRNA" else family is None or family in _FITS[kind]
+        if not fits:
+            if not bad:
+                example = str(feature)
+                looks = f", which looks like a {family}" if family else ""
+            bad += 1
+    return (bad, example, looks) if bad else None

@@ -14,14 +14,15 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Union
 
-from fusion._exceptions import FusionError
+from fusion._exceptions import FusionError, InvalidParameterError
 from fusion.data._anndata import read_anndata, read_mudata
 from fusion.data.cohort import Cohort
+from fusion.data.modality import Modality
 from fusion.data.mogonet import read_mogonet
 from fusion.data.tables import read_breast_tcga, read_modalities
 
@@ -98,6 +99,7 @@ def read_cohort(
     sample_column: str = "sample",
     label_column: str | None = None,
     label_names: Mapping[int, str] | None = None,
+    views: Sequence[str | Modality] | str | None = None,
 ) -> Cohort:
     """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
     tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
@@ -108,13 +110,21 @@ def read_cohort(
 
     ``label_names`` names a MOGONET folder's integer classes (e.g. ``{0: "NC", 1: "AD"}``).
     ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
-    an ``.h5mu`` / ``.h5ad`` file.
+    an ``.h5mu`` / ``.h5ad`` file. ``views`` names and types the views of a MOGONET folder (see
+    :func:`read_mogonet`, e.g. ``"mRNA,methylation,regions:methylation"``); other layouts name
+    their modalities themselves and refuse it.
     """
     path = Path(path)
     fmt = CohortFormat(format)
     fmt = _detect(path) if fmt is CohortFormat.auto else fmt
+    if views is not None and fmt is not CohortFormat.mogonet:
+        msg = (
+            f"views name the views of a MOGONET folder; {path} is read as {fmt.value!r}, whose "
+            "modalities are named by its files (tables) or its modality keys (h5mu)."
+        )
+        raise InvalidParameterError(msg)
     if fmt is CohortFormat.mogonet:
-        return read_mogonet(path, label_names=label_names)
+        return read_mogonet(path, label_names=label_names, views=views)
     if fmt is CohortFormat.breast_tcga:
         return read_breast_tcga(path)
     if fmt is CohortFormat.h5mu:

@@ -71,3 +71,30 @@ class Modality:
             )
             raise CohortError(msg)
         return cls(name, kinds[name.lower()], id_scheme)  # type: ignore[arg-type]
+
+    @classmethod
+    def parse(cls, spec: str) -> Modality:
+        """A modality from ``"name"``, ``"name:kind"`` or ``"name:kind:id_scheme"``.
+
+        Without a kind the name must be one (:meth:`from_name`); an empty id scheme means
+        unknown (guessed by readers that can, e.g. :func:`~fusion.read_mogonet`).
+
+        Examples
+        --------
+        >>> Modality.parse("miRNA"), Modality.parse("regions:methylation:genomic_region")
+        (Modality(name='miRNA', kind='miRNA', id_scheme=None), \
+Modality(name='regions', kind='methylation', id_scheme='genomic_region'))
+        """
+        if not isinstance(spec, str) or not spec.strip():
+            msg = f"a modality spec is 'name', 'name:kind' or 'name:kind:id_scheme'; got {spec!r}."
+            raise CohortError(msg)
+        parts = [part.strip() for part in spec.split(":")]
+        if len(parts) > 3 or not parts[0]:
+            msg = f"a modality spec is 'name', 'name:kind' or 'name:kind:id_scheme'; got {spec!r}."
+            raise CohortError(msg)
+        if len(parts) == 1:
+            return cls.from_name(parts[0])
+        kinds = {k.lower(): k for k in MODALITY_KINDS}
+        kind = kinds.get(parts[1].lower(), parts[1])
+        scheme = parts[2] if len(parts) == 3 and parts[2] else None
+        return cls(parts[0], kind, scheme)  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ LINK_SCHEMES: Mapping[str, str] = {
     "antibody": "antibody",
     **dict.fromkeys(("mirna_precursor", "mirna_mature", "mirna"), "mirna"),
     **dict.fromkeys(("hpo", "doid", "curie", "ontology"), "code"),
-    **dict.fromkeys(("cg_probe", "none"), "none"),
+    **dict.fromkeys(("cg_probe", "genomic_region", "none"), "none"),
 }
 # resolver of a modality without an id scheme, by kind (methylation tables may be gene-level)
 _KIND_RESOLVERS = {

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from fusion._exceptions import InvalidParameterError, LabelError, SplitError
+from fusion.data._checks import show
 from fusion.data.cohort import Cohort
 
 __all__ = ["official_split", "repeated_stratified_kfold", "stratified_split"]
@@ -70,7 +71,7 @@ def stratified_split(
     ):
         msg = (
             "The 'test_size' parameter of stratified_split must be a float in (0, 1) or an int "
-            f"in [1, {cohort.n_samples - 1}]. Got {test_size!r} instead."
+            f"in [1, {cohort.n_samples - 1}]. Got {show(test_size)} instead."
         )
         raise InvalidParameterError(msg)
     strata = _strata(cohort)
@@ -107,7 +108,7 @@ def repeated_stratified_kfold(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             msg = (
                 f"The {name!r} parameter of repeated_stratified_kfold must be an int >= {low}. "
-                f"Got {value!r} instead."
+                f"Got {show(value)} instead."
             )
             raise InvalidParameterError(msg)
     strata = _strata(cohort)

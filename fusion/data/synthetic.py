@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fusion._exceptions import InvalidParameterError
+from fusion.data._checks import show
 from fusion.data.cohort import Cohort, Modality
 from kg import KnowledgeGraph, subterms
 
@@ -117,7 +118,7 @@ def make_planted_cohort(
         If a pathway is not a node.
     """
     if not 0.0 <= missing_fraction < 1.0:
-        msg = f"The 'missing_fraction' parameter must be in [0, 1). Got {missing_fraction!r}."
+        msg = f"The 'missing_fraction' parameter must be in [0, 1). Got {show(missing_fraction)}."
         raise InvalidParameterError(msg)
     if n_samples < 4 or not modalities:
         msg = f"need n_samples >= 4 and at least one modality; got {n_samples}, {modalities!r}."

@@ -41,7 +41,7 @@ def _read_stacked(source: Source, sample_column: str) -> tuple[pd.DataFrame, dic
     """Rows of one or more tables with the same columns; also ``{sample: "path:line"}``."""
     frames, where, columns, first_path = [], {}, None, None
     for path in _paths(source):
-        table, first = read_table(path, sample_column)
+        table, lines, header = read_table(path, sample_column)
         if columns is None:
             columns, first_path = list(table.columns), path
         elif list(table.columns) != columns:
@@ -49,7 +49,7 @@ def _read_stacked(source: Source, sample_column: str) -> tuple[pd.DataFrame, dic
             extra = [c for c in table.columns if c not in set(columns)]
             if missing or extra:
                 msg = f"columns differ from {first_path}: missing {missing[:5]}, extra {extra[:5]}."
-                raise DataFileError(msg, path=path, row=1)
+                raise DataFileError(msg, path=path, row=header)
             logger.debug("%s: columns reordered to match %s", path, first_path)
             table = table[columns]
         for i, sample in enumerate(table.index):
@@ -57,9 +57,9 @@ def _read_stacked(source: Source, sample_column: str) -> tuple[pd.DataFrame, dic
                 msg = (
                     f"duplicate sample id {sample!r} (also at {where[sample]}); ids must be unique."
                 )
-                raise DataFileError(msg, path=path, row=first + i, sample=sample)
-            where[sample] = f"{path}:{first + i}"
-        frames.append(numeric_block(table, path, first, list(table.index), allow_nan=True))
+                raise DataFileError(msg, path=path, row=int(lines[i]), sample=sample)
+            where[sample] = f"{path}:{lines[i]}"
+        frames.append(numeric_block(table, path, lines, list(table.index), allow_nan=True))
     if not frames:
         msg = "no file given for a modality."
         raise DataFileError(msg)
@@ -71,26 +71,26 @@ def _read_labels(
 ) -> tuple[pd.Series, dict[str, str]]:
     parts, where = [], {}
     for path in _paths(source):
-        table, first = read_table(path, sample_column)
+        table, lines, header = read_table(path, sample_column)
         column = label_column
         if column is None:
             if table.shape[1] != 1:
                 msg = f"several label columns {list(table.columns)}; pass label_column=..."
-                raise DataFileError(msg, path=path, row=1)
+                raise DataFileError(msg, path=path, row=header)
             column = table.columns[0]
         elif column not in table.columns:
             msg = f"no label column {column!r}; columns are {list(table.columns)}."
-            raise DataFileError(msg, path=path, row=1)
+            raise DataFileError(msg, path=path, row=header)
         values = table[column]
         for i, sample in enumerate(values.index):
             if pd.isna(values.iloc[i]) or (
                 isinstance(values.iloc[i], str) and not values.iloc[i].strip()
             ):
-                raise LabelFileError("missing label.", path=path, row=first + i, sample=sample)
+                raise LabelFileError("missing label.", path=path, row=int(lines[i]), sample=sample)
             if sample in where:
                 msg = f"duplicate sample id {sample!r} (also at {where[sample]})."
-                raise LabelFileError(msg, path=path, row=first + i, sample=sample)
-            where[sample] = f"{path}:{first + i}"
+                raise LabelFileError(msg, path=path, row=int(lines[i]), sample=sample)
+            where[sample] = f"{path}:{lines[i]}"
         parts.append(values)
     return pd.concat(parts).rename("label"), where
 

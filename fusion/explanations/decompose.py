@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from fusion._exceptions import InvalidParameterError
+from fusion.data._checks import show
 from kg import KnowledgeGraph, superterms
 
 __all__ = ["decompose_scores", "membership", "normal_scores"]
@@ -214,14 +215,14 @@ def decompose_scores(
     if isinstance(threshold, bool) or not (
         isinstance(threshold, (int, float)) and np.isfinite(threshold)
     ):
-        msg = f"The 'threshold' parameter of decompose must be a finite number. Got {threshold!r}."
+        msg = f"The 'threshold' parameter of decompose must be a finite number. Got {show(threshold)}."
         raise InvalidParameterError(msg)
     if len(input_scores) < 2:
         msg = f"decompose needs at least two scored input nodes; got {len(input_scores)}."
         raise InvalidParameterError(msg)
     if input_scores.nunique() < 2:
         msg = (
-            f"decompose: all {len(input_scores)} input nodes score {float(input_scores.iloc[0])}, "
+            f"decompose: all {len(input_scores)} input nodes score {show(input_scores.iloc[0])}, "
             "nothing to decompose; the scores must be the inputs' own (e.g. method='ig_features'; "
             "'contribution' and 'ig' score concept nodes)."
         )

@@ -110,10 +110,13 @@ def test_mogonet_non_numeric_cell(mogonet: Path) -> None:
         read_mogonet(mogonet)
     e = err.value
     assert str(e).startswith(f"{mogonet / '1_te.csv'}:3: ")
-    assert (e.row, e.sample, e.column, e.value) == (3, "test_2", "2", "abc")
+    # the column is the feature's name (issue 15 item 15: no 0-based index), the field 1-based
+    feature = (mogonet / "1_featname.csv").read_text().splitlines()[2]
+    assert (e.row, e.sample, e.column, e.value) == (3, "test_2", feature, "abc")
+    assert f"column '{feature}'" in str(e) and "field 3 of the line" in str(e)
     assert isinstance(e, ParseError) and e.line == 3  # one except clause for KG and cohort files
     copy = pickle.loads(pickle.dumps(e))  # crosses process boundaries intact
-    assert (str(copy), copy.sample, copy.column, copy.value) == (str(e), "test_2", "2", "abc")
+    assert (str(copy), copy.sample, copy.column, copy.value) == (str(e), "test_2", feature, "abc")
 
 
 @pytest.mark.parametrize(
