@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +37,7 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-def _fail(error: BaseException) -> typer.Exit:
+def _fail(error: BaseException | str) -> typer.Exit:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
 
@@ -45,10 +46,16 @@ _ERRORS = (FusionError, KGError, OSError, ImportError, KeyError)
 
 
 def _read_or_fail(
-    path: Path, format_in: CohortFormat, sample_column: str, label_column: str | None
+    path: Path,
+    format_in: CohortFormat,
+    sample_column: str,
+    label_column: str | None,
+    views: str | None = None,
 ) -> Cohort:
     try:
-        return read_cohort(path, format_in, sample_column=sample_column, label_column=label_column)
+        return read_cohort(
+            path, format_in, sample_column=sample_column, label_column=label_column, views=views
+        )
     except _ERRORS as error:
         raise _fail(error) from None
 
@@ -67,6 +74,21 @@ SampleColumn = Annotated[str, typer.Option(help="tables: the sample-id column.")
 LabelColumn = Annotated[
     str | None, typer.Option(help="Label column of labels.csv (tables) or of obs (h5mu/h5ad).")
 ]
+Views = Annotated[
+    str | None,
+    typer.Option(
+        "--views",
+        help="MOGONET: name[:kind[:id_scheme]] of each view, comma-separated, e.g. "
+        "mRNA,methylation,regions:methylation [default: mRNA,methylation,miRNA].",
+    ),
+]
+
+
+class OnInvalid(str, Enum):
+    """What ``data link`` does with bad rows of the miRNA target table."""
+
+    raise_ = "raise"
+    drop = "drop"
 
 
 def _emit(frame: pd.DataFrame, fmt: OutputFormat, extra: dict[str, Any] | None = None) -> None:
@@ -87,7 +109,10 @@ def _emit(frame: pd.DataFrame, fmt: OutputFormat, extra: dict[str, Any] | None =
     typer.echo(flat.to_string())
     for title, section in (extra or {}).items():
         typer.echo(f"\n{title}:")
-        lines = section.items() if isinstance(section, dict) else [("", section)]
+        if isinstance(section, dict):
+            lines = section.items()
+        else:
+            lines = [("", v) for v in (section if isinstance(section, list) else [section])]
         for key, value in lines:
             typer.echo(f"  {key}: {value}" if key else f"  {value}")
 
@@ -108,6 +133,7 @@ def info(
     format: FormatOut = OutputFormat.table,
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,
+    views: Views = None,
 ) -> None:
     """Modalities, samples, features, missingness, absent modalities and label balance.
 
@@ -116,8 +142,10 @@ def info(
       kgfusion data info ../shared/data/mogonet_rosmap
 
       kgfusion data info ../shared/data/mixomics_breast_tcga --format json
+
+      kgfusion data info my_mogonet_folder --views mRNA,methylation,regions:methylation
     """
-    cohort = _read_or_fail(path, format_in, sample_column, label_column)
+    cohort = _read_or_fail(path, format_in, sample_column, label_column, views)
     extra: dict[str, Any] = {"absent modalities": _absent(cohort)}
     if cohort.labels is not None:
         extra["labels"] = {str(k): int(v) for k, v in cohort.label_counts().items()}
@@ -130,8 +158,32 @@ def info(
     _emit(cohort.summary(), format, extra if format is not OutputFormat.tsv else None)
 
 
-def _mirna_targets(path: Path) -> KnowledgeGraph:
-    return load_kg(path) if path.is_dir() else read_mirna_targets(path)
+class _Collect(logging.Handler):
+    """Keeps the warnings logged while it is attached (the rows a reader dropped)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _mirna_targets(path: Path, on_invalid: OnInvalid) -> tuple[KnowledgeGraph, list[str]]:
+    """The miRNA → target graph and what the reader dropped (one message per kind of row)."""
+    if path.is_dir():
+        return load_kg(path), []
+    collect, logger = _Collect(), logging.getLogger("kg")
+    logger.addHandler(collect)
+    try:
+        return read_mirna_targets(path, on_invalid=on_invalid.value), collect.messages
+    except KGError as error:
+        if on_invalid is OnInvalid.raise_:
+            msg = f"{error}; pass --on-invalid drop to drop such rows (reported)"
+            raise _fail(msg) from None
+        raise
+    finally:
+        logger.removeHandler(collect)
 
 
 @data_app.command()
@@ -155,10 +207,19 @@ def link(
     links_out: Annotated[
         Path | None, typer.Option(help="Also write every (feature, node) link to this TSV.")
     ] = None,
+    on_invalid: Annotated[
+        OnInvalid,
+        typer.Option(
+            "--on-invalid",
+            help="Rows of --mirna-targets that are malformed or name no miRNA: raise (exit 2 "
+            "naming the line) or drop them (the report says how many and on which lines).",
+        ),
+    ] = OnInvalid.raise_,
     format_in: FormatIn = CohortFormat.auto,
     format: FormatOut = OutputFormat.table,
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,
+    views: Views = None,
 ) -> None:
     """Link each modality's features to KG node ids and print the linking report.
 
@@ -170,7 +231,8 @@ def link(
 
       kgfusion data link ../shared/data/mogonet_rosmap --mirna-targets targets.csv --links-out links.tsv
     """
-    cohort = _read_or_fail(path, format_in, sample_column, label_column)
+    cohort = _read_or_fail(path, format_in, sample_column, label_column, views)
+    dropped: list[str] = []
     try:
         graph = load_kg(kg) if kg is not None else None
         default_genes = Path(data_dir) / SHARED_FILES["gene_info"]
@@ -182,7 +244,9 @@ def link(
             else None
         )
         genes = GeneNormalizer.from_gene_info(gene_file) if gene_file is not None else None
-        targets = _mirna_targets(mirna_targets) if mirna_targets is not None else None
+        targets = None
+        if mirna_targets is not None:
+            targets, dropped = _mirna_targets(mirna_targets, on_invalid)
         links = link_cohort(cohort, graph, genes=genes, mirna_targets=targets)
     except _ERRORS as error:
         raise _fail(error) from None
@@ -196,4 +260,15 @@ def link(
         else "none",
         "kg": str(kg) if kg else "none (every resolved id counts)",
     }
-    _emit(links.report, format, {"sources": sources} if format is OutputFormat.table else None)
+    extra: dict[str, Any] = {}
+    if mirna_targets is not None:
+        sources["miRNA targets"] = f"{mirna_targets} ({targets.number_of_edges()} edges)"
+        extra["dropped rows of --mirna-targets"] = dropped or ["none"]
+    if format is OutputFormat.table:
+        _emit(links.report, format, {"sources": sources, **extra})
+    elif format is OutputFormat.json:
+        _emit(links.report, format, {"dropped": dropped} if mirna_targets is not None else None)
+    else:
+        _emit(links.report, format)
+        for message in dropped:
+            typer.echo(f"note: {message}", err=True)

@@ -141,3 +141,118 @@ def test_info_and_link_h5mu(fixtures: Path, tmp_path: Path) -> None:
     assert code == 0, out
     rows = {row["modality"]: row for row in json.loads(out)["report"]}
     assert rows["mRNA"]["linked"] == 2 and rows["protein"]["linked"] == 1
+
+
+# ------------------------------------------------------------------ issue 15: hostile cohort files
+def _assert_clean_failure(code: int, out: str, *needles: str) -> None:
+    """Exit code 2, an ``error:`` line naming what is wrong, no traceback."""
+    assert code == 2, out
+    assert "error:" in out and "Traceback" not in out
+    for needle in needles:
+        assert needle in out, (needle, out)
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("mrna_utf16.csv", "mrna.csv:1: the file is UTF-16 text"),
+        ("mrna_latin1.csv", "mrna.csv:3: byte 0xE9 at position 2 of the line is not UTF-8"),
+        ("mrna_blank_lines.csv", "mrna.csv:5: non-numeric value 'oops' in column 'EGFR'"),
+    ],
+)
+def test_info_refuses_hostile_tables_naming_file_and_line(
+    fixtures: Path, tmp_path: Path, name: str, needle: str
+) -> None:
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    shutil.copy(fixtures / "cohort_bad" / name, folder / "mrna.csv")
+    code, out = _run("data", "info", folder)
+    _assert_clean_failure(code, out, needle)
+
+
+def test_info_mogonet_messages_show_names_not_reprs(fixtures: Path, tmp_path: Path) -> None:
+    bad = Path(shutil.copytree(fixtures / "mogonet_tiny", tmp_path / "m"))
+    lines = (bad / "1_tr.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[2] = "nan"
+    lines[1] = ",".join(cells)
+    (bad / "1_tr.csv").write_text("\n".join(lines) + "\n")
+    feature = (bad / "1_featname.csv").read_text().splitlines()[2]
+    code, out = _run("data", "info", bad)
+    _assert_clean_failure(
+        code, out, "1_tr.csv:2: missing value", f"column '{feature}'", "field 3 of the line"
+    )
+    assert "got ''" not in out
+    shutil.copy(fixtures / "mogonet_tiny" / "1_tr.csv", bad / "1_tr.csv")
+    (bad / "labels_te.csv").write_text("0\n1\n2\n0\n")
+    code, out = _run("data", "info", bad)
+    _assert_clean_failure(code, out, "labels_te.csv:3: test label 2", "(classes [0, 1])")
+    assert "np." not in out
+
+
+def test_views_name_and_type_mogonet_views(fixtures: Path, tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(fixtures / "mogonet_tiny", tmp_path / "m"))
+    shutil.copy(fixtures / "cohort_bad" / "regions_featname.csv", folder / "3_featname.csv")
+    code, out = _run("data", "info", folder)  # view 3 typed miRNA by default: refused
+    _assert_clean_failure(
+        code,
+        out,
+        "3_featname.csv",
+        "view 3 ('miRNA')",
+        "'chr11_65498959_65503916_+', which looks like a genomic region",
+        "--views mRNA,methylation,NAME:KIND",
+    )
+    views = "mRNA,methylation,regions:methylation"
+    code, out = _run("data", "info", folder, "--views", views, "-f", "json")
+    assert code == 0, out
+    report = {row["modality"]: row for row in json.loads(out)["report"]}
+    assert list(report) == ["mRNA", "methylation", "regions"]
+    assert (report["regions"]["kind"], report["regions"]["id_scheme"]) == (
+        "methylation",
+        "genomic_region",
+    )
+    gene_info = fixtures / "mini_gene_info.tsv"
+    code, out = _run(
+        "data", "link", folder, "--views", views, "--gene-info", gene_info, "-f", "json"
+    )
+    assert code == 0, out
+    rows = {row["modality"]: row for row in json.loads(out)["report"]}
+    assert rows["regions"]["resolver"] == "none" and rows["regions"]["unlinked"] == 3
+    code, out = _run("data", "info", folder, "--views", "mRNA,methylation,regions:nonsense")
+    _assert_clean_failure(code, out, "kind must be one of")
+    code, out = _run("data", "info", folder, "--views", "mRNA,methylation")
+    _assert_clean_failure(code, out, "3 views found but 2")
+    code, out = _run("data", "info", fixtures / "modalities_tiny", "--views", "mRNA")
+    _assert_clean_failure(code, out, "views name the views of a MOGONET folder")
+
+
+def test_link_mirna_targets_with_bad_rows(fixtures: Path, tmp_path: Path) -> None:
+    targets = fixtures / "cohort_bad" / "mirtarbase_bad_rows.csv"
+    gene_info = fixtures / "mini_gene_info.tsv"
+    args = ("data", "link", fixtures / "mogonet_tiny", "--gene-info", gene_info)
+    code, out = _run(*args, "--mirna-targets", targets)
+    _assert_clean_failure(
+        code, out, "mirtarbase_bad_rows.csv:6:", "MicroRNA-3907", "--on-invalid drop"
+    )
+    code, out = _run(*args, "--mirna-targets", targets, "--on-invalid", "drop")
+    assert code == 0, out
+    assert "dropped rows of --mirna-targets:" in out
+    assert "dropped 1 entr(ies) naming no miRNA" in out and "line(s) 6" in out
+    code, out = _run(*args, "--mirna-targets", targets, "--on-invalid", "drop", "-f", "json")
+    assert code == 0, out
+    assert "line(s) 6" in json.loads(out)["dropped"][0]
+    code, out = _run(*args, "--mirna-targets", fixtures / "mini_mirtarbase.csv", "-f", "json")
+    assert code == 0 and json.loads(out)["dropped"] == []
+    code, out = _run(*args, "--mirna-targets", targets, "--on-invalid", "maybe")
+    assert code == 2 and "maybe" in out
+
+
+@pytest.mark.realdata
+def test_real_link_mirtarbase_on_invalid_drop(data_dir: Path) -> None:
+    targets = data_dir / "regulatory_networks" / "miRTarBase_SE_WR.csv"
+    args = ("data", "link", data_dir / "mogonet_rosmap", "--data-dir", data_dir)
+    code, out = _run(*args, "--mirna-targets", targets)
+    _assert_clean_failure(code, out, "miRTarBase_SE_WR.csv:8664:", "--on-invalid drop")
+    code, out = _run(*args, "--mirna-targets", targets, "--on-invalid", "drop")
+    assert code == 0, out
+    assert "dropped 2 entr(ies) naming no miRNA" in out and "8664, 8674" in out
