@@ -27,7 +27,9 @@ for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.e
 
 @app.callback()
 def main(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug.")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug.")
+    ] = 0,
 ) -> None:
     """Build knowledge graphs, link cohorts, train, evaluate and explain."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG

@@ -15,7 +15,7 @@ from fusion.app.config import RunConfig
 from fusion.data.io import CohortFormat, read_cohort
 from kg import KGError
 
-__all__ = ["train", "evaluate", "predict", "explain"]
+__all__ = ["evaluate", "explain", "predict", "train"]
 
 _ERRORS = (FusionError, KGError, OSError, KeyError)
 
@@ -34,7 +34,9 @@ def _metrics_line(metrics: dict[str, float]) -> str:
 
 def train(
     config: ConfigArg,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Model folder (default: OUTPUT/model).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Model folder (default: OUTPUT/model).")
+    ] = None,
     progress: Progress = True,
 ) -> None:
     """Fit the configured model on the cohort's training part and save it.
@@ -61,7 +63,9 @@ def train(
 
 def evaluate(
     config: ConfigArg,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: OUTPUT).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Results folder (default: OUTPUT).")
+    ] = None,
     progress: Progress = True,
 ) -> None:
     """Evaluate the configured model and baselines under the configured protocol.
@@ -87,10 +91,16 @@ def evaluate(
 
 def predict(
     model: Annotated[Path, typer.Argument(help="Model folder written by `kgfusion train`.")],
-    data: Annotated[Path, typer.Argument(help="Cohort: MOGONET / BRCA folder, tables folder, .h5mu/.h5ad.")],
-    format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
+    data: Annotated[
+        Path, typer.Argument(help="Cohort: MOGONET / BRCA folder, tables folder, .h5mu/.h5ad.")
+    ],
+    format_in: Annotated[
+        CohortFormat, typer.Option("--format-in", help="Layout of DATA.")
+    ] = CohortFormat.auto,
     part: Annotated[str, typer.Option(help="all, or train/test of an official split.")] = "all",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV file (default: print).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV file (default: print).")
+    ] = None,
 ) -> None:
     """Predict classes and probabilities (or risks) for a cohort with a saved model.
 
@@ -134,19 +144,48 @@ class ExplainFormat(str, Enum):
 
 
 def explain(
-    model: Annotated[Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")],
+    model: Annotated[
+        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
+    ],
+    data: Annotated[
+        Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
+    ],
     patient: Annotated[list[str], typer.Option("--patient", "-p", help="Sample id, repeatable.")],
     top: Annotated[int, typer.Option("--top", "-k", help="Number of top nodes.")] = 20,
-    node_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Keep node types (gene, go_term, pathway...).")] = None,
-    namespace: Annotated[str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")] = None,
-    method: Annotated[str, typer.Option(help="contribution (exact), ig or ig_features.")] = "contribution",
-    decompose: Annotated[bool, typer.Option("--decompose", help="Score the terms (of --type/--namespace) by their own inputs' scores (Explanation.decompose; use with --method ig_features).")] = False,
-    threshold: Annotated[float, typer.Option(help="With --decompose: z-score above which a term takes its inputs from its superterms and overlapping terms.")] = 3.0,
-    min_inputs: Annotated[int, typer.Option(help="With --decompose: terms reached by fewer inputs score 0.")] = 2,
+    node_type: Annotated[
+        list[str] | None,
+        typer.Option("--type", "-t", help="Keep node types (gene, go_term, pathway...)."),
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="contribution (exact), ig or ig_features.")
+    ] = "contribution",
+    decompose: Annotated[
+        bool,
+        typer.Option(
+            "--decompose",
+            help="Score the terms (of --type/--namespace) by their own inputs' scores (Explanation.decompose; use with --method ig_features).",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            help="With --decompose: z-score above which a term takes its inputs from its superterms and overlapping terms."
+        ),
+    ] = 3.0,
+    min_inputs: Annotated[
+        int, typer.Option(help="With --decompose: terms reached by fewer inputs score 0.")
+    ] = 2,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
-    format_in: Annotated[CohortFormat, typer.Option("--format-in", help="Layout of DATA.")] = CohortFormat.auto,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html).")] = None,
+    format_in: Annotated[
+        CohortFormat, typer.Option("--format-in", help="Layout of DATA.")
+    ] = CohortFormat.auto,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html)."),
+    ] = None,
 ) -> None:
     """Explain patients' predictions as subgraphs of the knowledge graph.
 
@@ -167,7 +206,10 @@ def explain(
     try:
         if format not in (ExplainFormat.table, ExplainFormat.json) and out is None:
             raise FusionError(f"--format {format.value} writes a file: give --out")
-        if format in (ExplainFormat.graphml, ExplainFormat.png, ExplainFormat.html) and len(patient) != 1:
+        if (
+            format in (ExplainFormat.graphml, ExplainFormat.png, ExplainFormat.html)
+            and len(patient) != 1
+        ):
             raise FusionError(f"--format {format.value} draws one patient; got {len(patient)}")
         estimator = load_model(model)
         cohort = read_cohort(data, format_in)
@@ -175,14 +217,22 @@ def explain(
         types = node_type or None
         if decompose:
             explanations = [
-                e.decompose(types, namespace, min_inputs=min_inputs, threshold=threshold) for e in explanations
+                e.decompose(types, namespace, min_inputs=min_inputs, threshold=threshold)
+                for e in explanations
             ]
         _emit_explanations(explanations, format, out, top, types, namespace)
     except _ERRORS as error:
         raise _fail(error) from None
 
 
-def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | None, k: int, types: Any, namespace: str | None) -> None:
+def _emit_explanations(
+    explanations: list[Any],
+    fmt: ExplainFormat,
+    out: Path | None,
+    k: int,
+    types: Any,
+    namespace: str | None,
+) -> None:
     from fusion.explanations import plot_subgraph, write_html, write_turtle
 
     if fmt is ExplainFormat.ttl:
@@ -199,7 +249,9 @@ def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | 
         if fmt is ExplainFormat.table:
             for patient, table in tables.items():
                 e = next(x for x in explanations if x.patient == patient)
-                typer.echo(f"patient {patient}: predicted {e.prediction} (p={e.probability:.3f}), method {e.method}")
+                typer.echo(
+                    f"patient {patient}: predicted {e.prediction} (p={e.probability:.3f}), method {e.method}"
+                )
                 typer.echo(table.to_string(index=False))
         else:
             payload = [
@@ -208,7 +260,9 @@ def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | 
                     "prediction": e.prediction,
                     "probability": e.probability,
                     "top": tables[e.patient].to_dict(orient="records"),
-                    "subgraph": nx.node_link_data(_graphml_safe(e.subgraph(k, types, namespace)), edges="edges"),
+                    "subgraph": nx.node_link_data(
+                        _graphml_safe(e.subgraph(k, types, namespace)), edges="edges"
+                    ),
                 }
                 for e in explanations
             ]
@@ -219,6 +273,7 @@ def _emit_explanations(explanations: list[Any], fmt: ExplainFormat, out: Path | 
 
 def _graphml_safe(graph: Any) -> Any:
     """A copy whose attributes are GraphML scalars (lists joined with ``|``, None dropped)."""
+
     def clean(data: dict[str, Any]) -> dict[str, Any]:
         return {
             k: "|".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v

@@ -37,14 +37,14 @@ from fusion.app.estimators import ESTIMATORS
 from kg import KGConfig, KGError, load_yaml
 
 __all__ = [
-    "ConfigError",
-    "KGSection",
     "CohortSection",
-    "HoldoutSection",
-    "SyntheticSection",
-    "ModelSection",
+    "ConfigError",
     "EvaluationSection",
+    "HoldoutSection",
+    "KGSection",
+    "ModelSection",
     "RunConfig",
+    "SyntheticSection",
     "default_data_dir",
 ]
 
@@ -75,7 +75,9 @@ class KGSection(_Section):
 
     @field_validator("sources")
     @classmethod
-    def _not_both(cls, value: list[dict[str, Any]] | None, info: Any) -> list[dict[str, Any]] | None:
+    def _not_both(
+        cls, value: list[dict[str, Any]] | None, info: Any
+    ) -> list[dict[str, Any]] | None:
         if value is not None and info.data.get("preset") is not None:
             raise ValueError("give either 'preset' or 'sources', not both")
         return value
@@ -142,7 +144,9 @@ class EvaluationSection(_Section):
     def _known(cls, value: list[str]) -> list[str]:
         unknown = [name for name in value if name not in ESTIMATORS]
         if unknown:
-            raise ValueError(f"unknown estimator(s) {unknown}; expected names from {sorted(ESTIMATORS)}")
+            raise ValueError(
+                f"unknown estimator(s) {unknown}; expected names from {sorted(ESTIMATORS)}"
+            )
         return value
 
 
@@ -174,10 +178,14 @@ class RunConfig(_Section):
         return cls.from_dict(raw, base=path.parent, origin=str(path))
 
     @classmethod
-    def from_dict(cls, raw: Any, base: str | os.PathLike[str] = ".", origin: str = "config") -> RunConfig:
+    def from_dict(
+        cls, raw: Any, base: str | os.PathLike[str] = ".", origin: str = "config"
+    ) -> RunConfig:
         """Validate a mapping; relative paths resolve against ``base``, ``$VARS`` are expanded."""
         if not isinstance(raw, dict):
-            raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(raw).__name__}")
+            raise ConfigError(
+                f"{origin}: expected a mapping at the top level, got {type(raw).__name__}"
+            )
         try:
             config = cls.model_validate(_expand(raw, origin, ()))
         except ValidationError as error:
@@ -217,19 +225,21 @@ class RunConfig(_Section):
 def _check_cohort(cohort: CohortSection, origin: str) -> None:
     needs = {"modalities": "modalities", "synthetic": "synthetic"}.get(cohort.format, "path")
     if getattr(cohort, needs) is None or (needs == "modalities" and not cohort.modalities):
-        raise ConfigError(f"{origin}: cohort.{needs}: required when cohort.format is {cohort.format!r}")
+        raise ConfigError(
+            f"{origin}: cohort.{needs}: required when cohort.format is {cohort.format!r}"
+        )
     if cohort.synthetic is not None and cohort.format != "synthetic":
         raise ConfigError(f"{origin}: cohort.synthetic: only with cohort.format 'synthetic'")
 
 
-def _absolute_sources(sources: list[dict[str, Any]], base: Path, origin: str) -> list[dict[str, Any]]:
+def _absolute_sources(
+    sources: list[dict[str, Any]], base: Path, origin: str
+) -> list[dict[str, Any]]:
     try:
         config = KGConfig.from_dict({"sources": sources}, base=base, origin=origin)
     except KGError as error:
         raise ConfigError(f"kg.{error}") from None
-    return [
-        {"path": s.path, "format": s.format, "options": {**s.options}} for s in config.sources
-    ]
+    return [{"path": s.path, "format": s.format, "options": {**s.options}} for s in config.sources]
 
 
 def _expand(value: Any, origin: str, key: tuple[str, ...]) -> Any:
@@ -258,7 +268,9 @@ def _describe(error: ValidationError, origin: str) -> str:
         key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
-        elif problem["type"] == "value_error":  # our validators' messages, without pydantic's prefix
+        elif (
+            problem["type"] == "value_error"
+        ):  # our validators' messages, without pydantic's prefix
             message = str(problem["ctx"]["error"])
         else:
             message = problem["msg"]

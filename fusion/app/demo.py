@@ -219,7 +219,9 @@ def demo_config(
             n_features=demo_size.n_features, modalities=_MODALITIES, seed=seed,
         )  # fmt: skip
         cohort = CohortSection(
-            format="synthetic", synthetic=synthetic, holdout=HoldoutSection(test_size=0.25, seed=seed)
+            format="synthetic",
+            synthetic=synthetic,
+            holdout=HoldoutSection(test_size=0.25, seed=seed),
         )
         return RunConfig(kg=KGSection(preset="embedded"), cohort=cohort, model=model,
                          evaluation=evaluation, output=Path(out))  # fmt: skip
@@ -313,7 +315,9 @@ def run_demo(
     >>> report.metrics.loc["KG fusion", "auc"]  # doctest: +SKIP
     """
     demo_size = _check_size(size)
-    config = demo_config(out, seed=seed, real=real, data_dir=data_dir, size=demo_size, device=device)
+    config = demo_config(
+        out, seed=seed, real=real, data_dir=data_dir, size=demo_size, device=device
+    )
     out = Path(out)
     check_replaceable(out, "demo")
     record = RunRecord("demo", config=config.model_dump(mode="json"), seed=seed)

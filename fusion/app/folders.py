@@ -20,7 +20,11 @@ from fusion.app.record import RECORD_FILE, read_kind
 
 __all__ = ["OutputFolderError", "check_replaceable", "staged_folder"]
 
-_LABELS = {"model": "model folder", "evaluation": "evaluation folder", "demo": "kgfusion demo report"}
+_LABELS = {
+    "model": "model folder",
+    "evaluation": "evaluation folder",
+    "demo": "kgfusion demo report",
+}
 
 
 class OutputFolderError(ConfigError, FileExistsError):

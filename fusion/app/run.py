@@ -83,7 +83,9 @@ def _read_cohort(
     if section.format == "synthetic":
         spec = section.synthetic
         if kg is None:
-            raise ConfigError("cohort.synthetic: a synthetic cohort needs the run's knowledge graph")
+            raise ConfigError(
+                "cohort.synthetic: a synthetic cohort needs the run's knowledge graph"
+            )
         return make_planted_cohort(
             kg, spec.pathways, spec.n_samples, spec.modalities, n_features=spec.n_features,
             seed=spec.seed,
@@ -222,7 +224,9 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
         estimator.save(staging)
         if data.kg is not None and hasattr(estimator, "graph_"):
             save_kg(data.kg.subgraph(estimator.graph_.node_ids), staging / _MODEL_KG)
-        (staging / "test_metrics.json").write_text(json.dumps({"n_test": n_test, **metrics}, indent=1))
+        (staging / "test_metrics.json").write_text(
+            json.dumps({"n_test": n_test, **metrics}, indent=1)
+        )
         record.results = {"n_train": data.train.n_samples, "n_test": n_test, "test": metrics}
         record.write(staging)
     return FitResult(estimator, folder, metrics, n_test)
