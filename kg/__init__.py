@@ -36,6 +36,7 @@ from kg.graph import (
     make_nodes,
 )
 from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
+from kg.index import GraphIndex
 from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
 from kg.obo import read_obo
 from kg.pruning import seed_closure
@@ -108,6 +109,7 @@ __all__ = [
     "load_kg",
     "save_kg",
     # queries
+    "GraphIndex",
     "all_simple_paths",
     "induced_subgraph_by_type",
     "neighborhood",

@@ -14,13 +14,13 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
-from functools import lru_cache
+from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
 __all__ = ["option_problem"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parameters(reader: Callable[..., Any], injected: frozenset[str]) -> dict[str, Any]:
     """Keyword options of ``reader`` (all but its first, the path) with their resolved hints."""
     from kg.normalize import GeneNormalizer  # named only under TYPE_CHECKING in the readers

@@ -41,7 +41,16 @@ from kg.tables import (
     read_reactome_pathways,
 )
 
-__all__ = ["READERS", "SHARED_FILES", "KGConfig", "Source", "build_kg", "cache_key", "default_cache_dir", "shared_sources"]
+__all__ = [
+    "READERS",
+    "SHARED_FILES",
+    "KGConfig",
+    "Source",
+    "build_kg",
+    "cache_key",
+    "default_cache_dir",
+    "shared_sources",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +100,9 @@ class Source:
 
     def files(self) -> list[Path]:
         """Every file this source reads."""
-        return [Path(self.path)] + [Path(self.options[k]) for k in sorted(_PATH_OPTIONS & set(self.options))]
+        return [Path(self.path)] + [
+            Path(self.options[k]) for k in sorted(_PATH_OPTIONS & set(self.options))
+        ]
 
     def read(self, genes: GeneNormalizer | None) -> KnowledgeGraph:
         """Run the reader."""
@@ -129,7 +140,9 @@ class KGConfig:
         return cls.from_dict({} if raw is None else raw, base=path.parent, origin=str(path))
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], base: PathLike = ".", origin: str = "config") -> KGConfig:
+    def from_dict(
+        cls, raw: Mapping[str, Any], base: PathLike = ".", origin: str = "config"
+    ) -> KGConfig:
         """Validate a config mapping (unknown keys and missing files are errors naming the key)."""
         base = Path(base)
         if not isinstance(raw, Mapping):
@@ -137,7 +150,9 @@ class KGConfig:
         _check_keys(raw, {"sources", "gene_info"}, origin, "")
         entries = raw.get("sources")
         if not isinstance(entries, list) or not entries:
-            raise ParseError("'sources' must be a non-empty list of {path, format, options}", origin)
+            raise ParseError(
+                "'sources' must be a non-empty list of {path, format, options}", origin
+            )
         sources = []
         for i, entry in enumerate(entries):
             where = f"sources[{i}]"
@@ -156,7 +171,11 @@ class KGConfig:
                 raise ParseError(f"{where}.options.{key} ({entry['format']}) {what}", origin)
             for key in _PATH_OPTIONS & set(options):
                 options[key] = _resolve(base, options[key], origin, f"{where}.options.{key}")
-            sources.append(Source(_resolve(base, entry["path"], origin, where + ".path"), entry["format"], options))
+            sources.append(
+                Source(
+                    _resolve(base, entry["path"], origin, where + ".path"), entry["format"], options
+                )
+            )
         gene_info = raw.get("gene_info")
         gene_info = _resolve(base, gene_info, origin, "gene_info") if gene_info else None
         return cls(tuple(sources), gene_info)
@@ -241,7 +260,9 @@ def build_kg(
     missing = [str(f) for s in config.sources for f in s.files() if not f.is_file()]
     if missing:
         raise FileNotFoundError(f"source file(s) not found: {missing}")
-    cache = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / cache_key(config)
+    cache = (
+        None if cache_dir is False else Path(cache_dir or default_cache_dir()) / cache_key(config)
+    )
     if cache is not None and cache.is_dir():
         logger.info("loading cached knowledge graph %s", cache)
         try:
@@ -252,7 +273,9 @@ def build_kg(
             logger.warning("dropping the unusable cache entry %s (%s); rebuilding", cache, error)
             discard(cache)
     with gc_paused():  # the build allocates millions of small acyclic objects
-        kg = compose(_read_sources(config, workers, progress), metadata={"cache_key": cache and cache.name})
+        kg = compose(
+            _read_sources(config, workers, progress), metadata={"cache_key": cache and cache.name}
+        )
         if cache is not None:
             if save_new(kg, cache):
                 logger.info("cached knowledge graph %s", cache)
@@ -291,9 +314,13 @@ def _read_sources(config: KGConfig, workers: int | None, progress: bool) -> list
     return ordered
 
 
-def _mentioned_genes(gene_nodes: pd.DataFrame, graphs: Iterable[KnowledgeGraph], provenance: str) -> KnowledgeGraph:
+def _mentioned_genes(
+    gene_nodes: pd.DataFrame, graphs: Iterable[KnowledgeGraph], provenance: str
+) -> KnowledgeGraph:
     """Official names, aliases and cross-references of the genes the sources mention."""
-    mentioned = pd.Index([], dtype=object).append([g.nodes.index[g.nodes["type"].to_numpy() == "gene"] for g in graphs])
+    mentioned = pd.Index([], dtype=object).append(
+        [g.nodes.index[g.nodes["type"].to_numpy() == "gene"] for g in graphs]
+    )
     nodes = gene_nodes[gene_nodes.index.isin(mentioned)]
     return KnowledgeGraph(nodes, make_edges([], "is_a", [], provenance), validate=False)
 
@@ -322,11 +349,17 @@ def shared_sources(data_dir: PathLike, *, mirna: bool = False) -> KGConfig:
     sources = [
         Source(d / SHARED_FILES["go"], "obo", {"on_dangling": "add"}),
         Source(d / SHARED_FILES["hpo"], "obo"),
-        Source(d / SHARED_FILES["reactome_names"], "reactome", {"hierarchy": d / SHARED_FILES["reactome_hierarchy"]}),
+        Source(
+            d / SHARED_FILES["reactome_names"],
+            "reactome",
+            {"hierarchy": d / SHARED_FILES["reactome_hierarchy"]},
+        ),
         Source(d / SHARED_FILES["gene2go"], "gene2go"),
         Source(d / SHARED_FILES["hpo_genes"], "hpo_annotations"),
         Source(d / SHARED_FILES["reactome_gmt"], "gmt"),
     ]
     if mirna:
-        sources.append(Source(d / SHARED_FILES["mirtarbase"], "mirna_targets", {"on_unknown": "drop"}))
+        sources.append(
+            Source(d / SHARED_FILES["mirtarbase"], "mirna_targets", {"on_unknown": "drop"})
+        )
     return KGConfig(tuple(sources), d / SHARED_FILES["gene_info"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -43,16 +43,38 @@ def _fail(error: Exception) -> typer.Exit:
 
 @app.command()
 def build(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file {gene_info, sources: [{path, format, options}]}.")] = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="FORMAT:PATH, repeatable (e.g. obo:go.obo.gz).")] = None,
-    gene_info: Annotated[Optional[Path], typer.Option(help="NCBI gene_info-style table to normalise gene ids.")] = None,
-    preset: Annotated[Preset, typer.Option(help="Source set used when no --config/--source is given.")] = Preset.embedded,
-    data_dir: Annotated[Path, typer.Option(envvar="KGFUSION_DATA", help="Shared data folder for --preset shared.")] = Path("../shared/data"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to save the graph to.")] = DEFAULT_OUT,
-    cache: Annotated[bool, typer.Option(help="Reuse/save a cached build keyed by the inputs' content.")] = True,
-    cache_dir: Annotated[Optional[Path], typer.Option(envvar="KGFUSION_CACHE", help="Cache folder.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="YAML file {gene_info, sources: [{path, format, options}]}."
+        ),
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="FORMAT:PATH, repeatable (e.g. obo:go.obo.gz)."),
+    ] = None,
+    gene_info: Annotated[
+        Path | None, typer.Option(help="NCBI gene_info-style table to normalise gene ids.")
+    ] = None,
+    preset: Annotated[
+        Preset, typer.Option(help="Source set used when no --config/--source is given.")
+    ] = Preset.embedded,
+    data_dir: Annotated[
+        Path, typer.Option(envvar="KGFUSION_DATA", help="Shared data folder for --preset shared.")
+    ] = Path("../shared/data"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to save the graph to.")
+    ] = DEFAULT_OUT,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse/save a cached build keyed by the inputs' content.")
+    ] = True,
+    cache_dir: Annotated[
+        Path | None, typer.Option(envvar="KGFUSION_CACHE", help="Cache folder.")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes reading sources (default: one per CPU).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes reading sources (default: one per CPU).")
+    ] = None,
 ) -> None:
     """Build one merged knowledge graph and save it.
 
@@ -161,7 +183,9 @@ def query(
     kind: Annotated[QueryKind, typer.Argument(help="What to ask.")],
     node: Annotated[list[str], typer.Option("--node", "-n", help="Seed/source node id(s).")],
     graph: Annotated[Path, typer.Option("--kg", help="Saved graph folder.")] = DEFAULT_OUT,
-    target: Annotated[Optional[list[str]], typer.Option("--to", help="paths: target node id(s).")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--to", help="paths: target node id(s).")
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="neighborhood: number of hops.")] = 1,
     cutoff: Annotated[int, typer.Option(help="paths: maximum path length.")] = 4,
     max_paths: Annotated[int, typer.Option(help="paths: maximum number of paths.")] = 20,
@@ -177,9 +201,10 @@ def query(
       kgfusion kg query paths -n NCBIGene:7157 --to reactome:R-HSA-109581 --cutoff 3
     """
     from kg import query as q
+    from kg.index import GraphIndex
 
     try:
-        kg = load_kg(graph)
+        kg = GraphIndex.from_saved(graph)  # the adjacency only: no attribute tables, no networkx
         if kind is QueryKind.neighborhood:
             sub = q.neighborhood(kg, node, k=k)
             typer.echo(sub.nodes[["type", "name"]].to_string())
@@ -190,16 +215,21 @@ def query(
         else:
             if not target:
                 raise typer.BadParameter("paths needs --to")
-            for path in q.all_simple_paths(kg, node, target, cutoff=cutoff, max_paths=max_paths):
+            paths = q.all_simple_paths(kg, node, target, cutoff=cutoff, max_paths=max_paths)
+            for path in paths:
                 hops = q.path_edges(kg, path)
                 typer.echo(" ".join([path[0]] + [f"-{r}- {v}" for _, r, v in hops]))
+            if not paths:  # not an error: say so on stderr, keep stdout for paths only
+                ends = ", ".join(node), ", ".join(target)
+                typer.echo(f"no path from {ends[0]} to {ends[1]} within cutoff {cutoff}", err=True)
     except (KGError, ValueError) as error:
         raise _fail(error) from None
 
 
 @app.command(hidden=True)
-def bundle(data_dir: Annotated[Path, typer.Option(envvar="KGFUSION_DATA")] = Path("../shared/data")) -> None:
+def bundle(
+    data_dir: Annotated[Path, typer.Option(envvar="KGFUSION_DATA")] = Path("../shared/data"),
+) -> None:
     """Regenerate the embedded default sources in kg/data from the shared data folder."""
     for path in generate_bundle(data_dir):
         typer.echo(f"wrote {path}")
-

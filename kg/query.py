@@ -9,6 +9,10 @@ Edges run subject → object as in the sources (child → parent for ``is_a``/``
 term for annotations). Direction-sensitive queries are named for what they return:
 :func:`superterms` follows edges forward (towards the roots), :func:`subterms` backward.
 
+Every query but :func:`induced_subgraph_by_type` also accepts a :class:`~kg.index.GraphIndex`
+(the compact adjacency of a saved graph, :meth:`GraphIndex.from_saved`) in place of the graph and
+answers identically, without building the networkx graph.
+
 Relation filters name relations; a relation absent from the graph simply matches no edge (a
 pruned graph may lack ``part_of``, say), so check ``kg.relations`` when a typo is a risk.
 """
@@ -23,6 +27,7 @@ from itertools import pairwise
 from typing import Literal
 
 from kg.graph import KnowledgeGraph
+from kg.index import GraphIndex
 
 __all__ = [
     "Direction",
@@ -43,6 +48,8 @@ Direction = Literal["out", "in", "both"]
 _DIRECTIONS: tuple[str, ...] = ("out", "in", "both")
 
 Relations = str | Iterable[str] | None
+#: What the queries run on: the graph, or the compact index of a saved one.
+Graph = KnowledgeGraph | GraphIndex
 _Neighbors = Callable[[str], Iterable[str]]
 
 
@@ -74,7 +81,7 @@ def _check_int(name: str, value: int, minimum: int, function: str) -> int:
     return value
 
 
-def _neighbor_function(kg: KnowledgeGraph, relations: Relations, direction: str) -> _Neighbors:
+def _neighbor_function(kg: Graph, relations: Relations, direction: str) -> _Neighbors:
     """A function giving the distinct neighbours of a node along the allowed edges.
 
     Reads the adjacency of the cached graph directly (a live view, never a copy); parallel edges
@@ -83,8 +90,10 @@ def _neighbor_function(kg: KnowledgeGraph, relations: Relations, direction: str)
     if direction not in _DIRECTIONS:
         msg = f"direction must be one of {_DIRECTIONS}; got {direction!r} instead."
         raise ValueError(msg)
-    graph = kg.graph
     allowed = _relation_set(relations)
+    if isinstance(kg, GraphIndex):
+        return kg.neighbor_function(allowed, direction)
+    graph = kg.graph
     adjacencies = {"out": (graph.succ,), "in": (graph.pred,), "both": (graph.succ, graph.pred)}[
         direction
     ]
@@ -126,7 +135,7 @@ def _bfs_distances(
 
 # ------------------------------------------------------------------------- queries
 def neighborhood(
-    kg: KnowledgeGraph,
+    kg: Graph,
     nodes: str | Iterable[str],
     k: int = 1,
     *,
@@ -137,7 +146,7 @@ def neighborhood(
 
     Parameters
     ----------
-    kg : KnowledgeGraph
+    kg : KnowledgeGraph or GraphIndex
         The graph to query.
     nodes : str or iterable of str
         Seed id(s); they are always part of the result.
@@ -182,7 +191,7 @@ def neighborhood(
 
 
 def superterms(
-    kg: KnowledgeGraph,
+    kg: Graph,
     node: str,
     relations: Relations = ("is_a", "part_of"),
     *,
@@ -192,7 +201,7 @@ def superterms(
 
     Parameters
     ----------
-    kg : KnowledgeGraph
+    kg : KnowledgeGraph or GraphIndex
         The graph to query.
     node : str
         The starting id.
@@ -222,7 +231,7 @@ def superterms(
 
 
 def subterms(
-    kg: KnowledgeGraph,
+    kg: Graph,
     node: str,
     relations: Relations = ("is_a", "part_of"),
     *,
@@ -244,7 +253,7 @@ def subterms(
 
 
 def _closure(
-    kg: KnowledgeGraph, node: str, relations: Relations, direction: str, include_self: bool
+    kg: Graph, node: str, relations: Relations, direction: str, include_self: bool
 ) -> set[str]:
     if not isinstance(node, str):
         msg = f"node must be one id (a str); got {type(node).__name__}. Call once per node."
@@ -264,7 +273,7 @@ def _closure(
 
 
 def shortest_paths(
-    kg: KnowledgeGraph,
+    kg: Graph,
     sources: str | Iterable[str],
     targets: str | Iterable[str],
     *,
@@ -279,7 +288,7 @@ def shortest_paths(
 
     Parameters
     ----------
-    kg : KnowledgeGraph
+    kg : KnowledgeGraph or GraphIndex
         The graph to query.
     sources, targets : str or iterable of str
         Start and end ids.
@@ -344,7 +353,7 @@ def shortest_paths(
 
 
 def all_simple_paths(
-    kg: KnowledgeGraph,
+    kg: Graph,
     sources: str | Iterable[str],
     targets: str | Iterable[str],
     *,
@@ -362,7 +371,7 @@ def all_simple_paths(
 
     Parameters
     ----------
-    kg : KnowledgeGraph
+    kg : KnowledgeGraph or GraphIndex
         The graph to query.
     sources, targets : str or iterable of str
         Start and end ids; pairs with ``source == target`` are skipped.
@@ -451,7 +460,7 @@ def _paths_of_length(
 
 
 def path_edges(
-    kg: KnowledgeGraph, path: Iterable[str], *, relations: Relations = None
+    kg: Graph, path: Iterable[str], *, relations: Relations = None
 ) -> list[tuple[str, str, str]]:
     """The edge behind every hop of ``path`` as a ``(subject, relation, object)`` triple.
 
@@ -486,11 +495,15 @@ def path_edges(
     """
     path = kg.check_nodes(path)
     allowed = _relation_set(relations)
-    graph = kg.graph
+    if isinstance(kg, GraphIndex):
+        between: Callable[[str, str], Iterable[str]] = kg.relations_between
+    else:
+        succ = kg.graph.succ
+        between = lambda subject, obj: succ[subject].get(obj, ())
     triples: list[tuple[str, str, str]] = []
     for u, v in pairwise(path):
         for subject, obj in ((u, v), (v, u)):
-            keys = [r for r in graph.succ[subject].get(obj, ()) if allowed is None or r in allowed]
+            keys = [r for r in between(subject, obj) if allowed is None or r in allowed]
             if keys:
                 triples.append((subject, keys[0], obj))
                 break

@@ -180,12 +180,20 @@ def load_kg(path: PathLike) -> KnowledgeGraph:
         raise ParseError(f"unreadable saved graph table: {error}", path) from None
     with gc_paused():  # hundreds of thousands of strings and lists, no reference cycles
         # object columns (not pandas' inferred str dtype), as the readers build them; lists as lists
-        columns = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names if c not in _LIST_COLUMNS}
+        columns = {
+            c: table.column(c).to_numpy(zero_copy_only=False)
+            for c in table.column_names
+            if c not in _LIST_COLUMNS
+        }
         columns.update({c: table.column(c).to_pylist() for c in _LIST_COLUMNS})
         index = pd.Index(columns.pop("id"), dtype=object, name="id")
-        nodes = pd.DataFrame(columns, index=index, columns=list(NODE_COLUMNS), dtype=object).astype({"obsolete": bool})
+        nodes = pd.DataFrame(columns, index=index, columns=list(NODE_COLUMNS), dtype=object).astype(
+            {"obsolete": bool}
+        )
         source, target = coded["source"].to_numpy(), coded["target"].to_numpy()
-        relation, provenance = (decode(coded[c].cat.codes, coded[c].cat.categories) for c in ("relation", "provenance"))
+        relation, provenance = (
+            decode(coded[c].cat.codes, coded[c].cat.categories) for c in ("relation", "provenance")
+        )
         return KnowledgeGraph.from_rows(nodes, source, relation, target, provenance, metadata)
 
 
@@ -202,7 +210,9 @@ def read_metadata(path: PathLike) -> dict[str, Any]:
     path = Path(path)
     missing = [name for name in _FILES if not (path / name).is_file()]
     if missing:
-        msg = f"not a saved knowledge graph: missing {missing}; write one with `kgfusion kg build -o`"
+        msg = (
+            f"not a saved knowledge graph: missing {missing}; write one with `kgfusion kg build -o`"
+        )
         raise ParseError(msg, path)
     try:
         metadata = json.loads((path / "metadata.json").read_bytes())
@@ -213,7 +223,9 @@ def read_metadata(path: PathLike) -> dict[str, Any]:
         raise ParseError(f"unreadable metadata: {error}", path / "metadata.json") from None
     version = metadata.pop("format_version", None) if isinstance(metadata, dict) else None
     if version != FORMAT_VERSION:
-        msg = f"saved with format version {version}, this kgfusion reads {FORMAT_VERSION}; rebuild it"
+        msg = (
+            f"saved with format version {version}, this kgfusion reads {FORMAT_VERSION}; rebuild it"
+        )
         raise ParseError(msg, path)
     checksums = metadata.pop(_CHECKSUMS, None)
     if not isinstance(checksums, dict):

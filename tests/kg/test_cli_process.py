@@ -104,3 +104,36 @@ def test_sigterm_during_a_parallel_build_leaves_no_workers(tmp_path):
     assert not left, f"orphaned workers {left}"
     assert "Traceback" not in err
     assert not (tmp_path / "g").exists()
+
+
+def test_kg_commands_import_neither_torch_nor_sklearn(tmp_path):
+    """Issue 16 item 9: every `kg` command (but `export -f hetero`, which is torch) stays light."""
+    mini, out = ROOT / "tests" / "data" / "mini.obo", tmp_path / "g.kg"
+    commands = [
+        ["--help"],
+        ["build", "-s", f"obo:{mini}", "-s", f"obo:{mini}", "--workers", "2", "--no-cache", "--no-progress", "-o", str(out)],
+        ["info", str(out)],
+        ["query", "neighborhood", "-n", "GO:0000003", "--kg", str(out)],
+        ["query", "superterms", "-n", "GO:0000003", "--kg", str(out)],
+        ["query", "subterms", "-n", "GO:0008150", "--kg", str(out)],
+        ["query", "paths", "-n", "GO:0000003", "--to", "GO:0008150", "--kg", str(out)],
+        ["export", str(out), "-f", "ttl", "-o", str(tmp_path / "g.ttl")],
+        ["export", str(out), "-f", "graphml", "-o", str(tmp_path / "g.graphml")],
+        ["export", str(out), "-f", "json", "-o", str(tmp_path / "g.json")],
+    ]  # fmt: skip
+    script = f"""
+import sys
+from kg.cli import app
+heavy = ("torch", "sklearn")
+assert not [m for m in heavy if m in sys.modules], "import kg.cli"
+for args in {commands!r}:
+    try:
+        app(args, prog_name="kg")
+    except SystemExit as exit:
+        assert exit.code in (0, None), (args, exit.code)
+    loaded = [m for m in heavy if m in sys.modules]
+    assert not loaded, (args, loaded)
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "g.json").is_file()
