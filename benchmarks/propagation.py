@@ -54,18 +54,21 @@ def _coo_rows(graph: RelationGraph) -> tuple[Tensor, Tensor, Tensor]:
     return compact, rows // n, rows % n
 
 
-def _time(step: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Best wall and best CPU seconds of ``repeat`` calls (after one warm-up call)."""
-    step()
-    wall, cpu = float("inf"), float("inf")
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
+def _time(steps: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
+    """Best wall and best CPU seconds of ``repeat`` calls of each step (after one warm-up call
+    each), the steps taking turns so that a busy machine slows all of them alike."""
+    for step in steps.values():
         step()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - start_cpu)
-    return wall, cpu
+    best = {name: (float("inf"), float("inf")) for name in steps}
+    for _ in range(repeat):
+        for name, step in steps.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            step()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
 
 
 def main() -> None:
@@ -124,18 +127,20 @@ def main() -> None:
     print(
         f"{n:,} nodes, {graph.rows.edge_index.shape[1]:,} edges, {len(graph.relations)} relations, "
         f"{len(graph.rows.relation):,} message rows, batch {args.batch}, hidden {args.hidden}, "
-        f"{device}, {torch.get_num_threads()} threads; best of {args.repeat}"
+        f"{device}, {torch.get_num_threads()} threads; best of {args.repeat}, cases taking turns"
     )
     print("wall and CPU seconds (CPU: this process, all threads; less sensitive to a busy machine)")
     header = ("forward", "fwd CPU", "fwd+bwd", "f+b CPU", "f+b vs base")
     print(f"{'layer':<30}" + "".join(f"{h:>12}" for h in header))
-    base = None
-    for name, forward in cases.items():
-        with torch.no_grad():
-            fwd, fwd_cpu = _time(forward, args.repeat)
-        both, both_cpu = _time(lambda f=forward: run(f), args.repeat)
-        base = base or both
-        cells = f"{fwd:>12.3f}{fwd_cpu:>12.3f}{both:>12.3f}{both_cpu:>12.3f}{both / base:>11.2f}x"
+    with torch.no_grad():
+        forward = _time(cases, args.repeat)
+    both = _time({name: (lambda f=f: run(f)) for name, f in cases.items()}, args.repeat)
+    base = both["baseline (sparse COO mm)"][0]
+    for name in cases:
+        (fwd, fwd_cpu), (total, total_cpu) = forward[name], both[name]
+        cells = (
+            f"{fwd:>12.3f}{fwd_cpu:>12.3f}{total:>12.3f}{total_cpu:>12.3f}{total / base:>11.2f}x"
+        )
         print(f"{name:<30}{cells}")
 
 
