@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "DataFileError": "fusion._exceptions",
     "FusionError": "fusion._exceptions",
     "InvalidParameterError": "fusion._exceptions",
+    "CheckpointError": "fusion._exceptions",
+    "ModelError": "fusion._exceptions",
     "LabelError": "fusion._exceptions",
     "LabelFileError": "fusion._exceptions",
     "NotFittedError": "fusion._exceptions",
@@ -86,5 +88,4 @@ _EXPORTS: dict[str, str] = {
     "make_planted_cohort": "fusion.data",
 }
 
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -16,8 +16,8 @@ __all__ = ["lazy_exports"]
 
 def lazy_exports(
     package: str, exports: Mapping[str, str], namespace: dict[str, Any]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package`` whose public names live in submodules.
+) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package`` whose names live in submodules.
 
     Parameters
     ----------
@@ -42,4 +42,4 @@ def lazy_exports(
     def __dir__() -> list[str]:
         return sorted([*namespace, *exports])
 
-    return __getattr__, __dir__
+    return list(exports), __getattr__, __dir__

@@ -45,5 +45,4 @@ _EXPORTS: dict[str, str] = {
     "app": "fusion.app.cli",
 }
 
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

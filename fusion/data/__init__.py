@@ -41,5 +41,4 @@ _EXPORTS: dict[str, str] = {
     "pathway_genes": "fusion.data.synthetic",
 }
 
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

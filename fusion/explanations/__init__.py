@@ -31,5 +31,4 @@ _EXPORTS: dict[str, str] = {
     "write_turtle": "fusion.explanations.rdf",
 }
 
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
