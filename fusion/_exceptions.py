@@ -13,15 +13,17 @@ from typing import Any
 from kg import ParseError
 
 __all__ = [
-    "FusionError",
+    "AlignmentError",
+    "CheckpointError",
     "CohortError",
     "DataFileError",
-    "AlignmentError",
+    "FusionError",
+    "InvalidParameterError",
     "LabelError",
     "LabelFileError",
+    "ModelError",
+    "NotFittedError",  # noqa: F822 (built on first use, see __getattr__)
     "SplitError",
-    "InvalidParameterError",
-    "NotFittedError",
 ]
 
 
@@ -102,6 +104,18 @@ class SplitError(CohortError):
 
 class InvalidParameterError(FusionError, ValueError):
     """A parameter of a function or estimator has an invalid value or type."""
+
+
+class CheckpointError(InvalidParameterError):
+    """A model folder is missing, corrupt or not a kgfusion model; the message names the file.
+
+    Also an :class:`InvalidParameterError` (the ``path`` given does not name a usable model).
+    """
+
+
+class ModelError(FusionError, ValueError):
+    """A fitted model gives no valid prediction (non-finite outputs); the message names the
+    patients."""
 
 
 def _not_fitted_error() -> type:

@@ -2,7 +2,9 @@
 
 Estimators follow scikit-learn's conventions over a :class:`~fusion.data.Cohort`
 (``fit(cohort)``, ``predict``, ``predict_proba``, ``score``); :func:`evaluate` runs any of them
-under the official split or repeated stratified cross-validation. Names are imported lazily.
+under the official split or repeated stratified cross-validation. :func:`validate_params` checks
+hyper-parameters without fitting; :func:`is_model_dir` recognises a saved model folder. Names are
+imported lazily.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from fusion._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "KGFusionClassifier": "fusion.models.estimator",
     "KGFusionSurvival": "fusion.models.estimator",
+    "KGFUSION_CONSTRAINTS": "fusion.models.params",
+    "validate_params": "fusion.models.params",
+    "is_model_dir": "fusion.models.checkpoint",
+    "model_class_name": "fusion.models.checkpoint",
+    "read_checkpoint": "fusion.models.checkpoint",
+    "write_checkpoint": "fusion.models.checkpoint",
+    "cohort_batch": "fusion.models.tensors",
     "EarlyFusionLogistic": "fusion.models.baselines",
     "EarlyFusionMLP": "fusion.models.baselines",
     "LateFusion": "fusion.models.baselines",
@@ -26,5 +35,4 @@ _EXPORTS: dict[str, str] = {
     "survival_metrics": "fusion.models.metrics",
 }
 
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

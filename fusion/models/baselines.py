@@ -10,7 +10,7 @@ refitted in every inner fold too).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,9 +23,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fusion._exceptions import InvalidParameterError, LabelError, NotFittedError
+from fusion._exceptions import LabelError
+from fusion._params import Constraints, Interval, StrOptions
 from fusion.data.cohort import Cohort
 from fusion.models.metrics import classification_metrics
+from fusion.models.params import check_fitted, validate_params
 
 __all__ = [
     "EarlyFusionLogistic",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _CS = np.logspace(-4, 1, 11)
+_SEED = [Interval(int, 0, None), None]
 
 
 def concatenate(cohort: Cohort, modalities: list[str] | None = None) -> pd.DataFrame:
@@ -86,6 +89,7 @@ class _CohortClassifier(BaseEstimator):
     """Fit a sklearn pipeline on a cohort's concatenated modalities."""
 
     _estimator_type = "classifier"
+    _param_constraints: ClassVar[Constraints] = {"random_state": _SEED}
     random_state: int
 
     def _pipeline(self) -> BaseEstimator:
@@ -93,6 +97,7 @@ class _CohortClassifier(BaseEstimator):
 
     def fit(self, cohort: Cohort, y: object = None) -> _CohortClassifier:
         """Fit on every sample of ``cohort`` (labels from the cohort); returns ``self``."""
+        validate_params(self)
         labels = _labels(self, cohort)
         self.classes_ = np.asarray(labels.cat.categories, dtype=object)
         self.modalities_ = list(cohort)
@@ -100,9 +105,7 @@ class _CohortClassifier(BaseEstimator):
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "classes_"):
-            msg = f"This {type(self).__name__} instance is not fitted yet; call fit(cohort) first."
-            raise NotFittedError(msg)
+        check_fitted(self, "classes_")
 
     def predict_proba(self, cohort: Cohort) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in :attr:`classes_` order."""
@@ -132,6 +135,15 @@ class EarlyFusionLogistic(_CohortClassifier):
     ----------
     random_state : int
         Seed of the inner folds.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = pd.DataFrame(rng.normal(size=(40, 3)), columns=["g1", "g2", "g3"]).rename("p{}".format)
+    >>> y = pd.Series(np.where(x["g1"] > 0, "a", "b"), index=x.index)
+    >>> model = EarlyFusionLogistic().fit(Cohort({"mRNA": x}, labels=y))
+    >>> model.predict(Cohort({"mRNA": x.head(3)})).tolist() == y.head(3).tolist()
+    True
     """
 
     def __init__(self, random_state: int = 0) -> None:
@@ -155,7 +167,20 @@ class EarlyFusionMLP(_CohortClassifier):
         Candidate L2 penalties (default: ``(0.1, 1.0, 10.0)``).
     random_state : int
         Seed of the weights and of the inner folds.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> frame = pd.DataFrame(rng.normal(size=(30, 2)), columns=["p1", "p2"]).rename(str)
+    >>> cohort = Cohort({"protein": frame}, labels=frame["p2"].gt(0).map({True: "x", False: "y"}))
+    >>> EarlyFusionMLP(hidden=8, alphas=(1.0,)).fit(cohort).predict_proba(cohort).shape
+    (30, 2)
     """
+
+    _param_constraints: ClassVar[Constraints] = {
+        "hidden": [Interval(int, 1, None)],
+        "random_state": _SEED,
+    }
 
     def __init__(
         self, hidden: int = 64, alphas: tuple[float, ...] = (0.1, 1.0, 10.0), random_state: int = 0
@@ -181,7 +206,21 @@ class RandomForestBaseline(_CohortClassifier):
         Trees (default: ``500``).
     random_state : int
         Seed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> x = pd.DataFrame(rng.normal(size=(50, 4)), columns=list("abcd")).rename("s{}".format)
+    >>> cohort = Cohort({"clinical": x}, labels=x["a"] > 0)
+    >>> forest = RandomForestBaseline(n_estimators=20).fit(cohort)
+    >>> forest.classes_.tolist(), forest.predict_proba(cohort).shape
+    ([False, True], (50, 2))
     """
+
+    _param_constraints: ClassVar[Constraints] = {
+        "n_estimators": [Interval(int, 1, None)],
+        "random_state": _SEED,
+    }
 
     def __init__(self, n_estimators: int = 500, random_state: int = 0) -> None:
         self.n_estimators = n_estimators
@@ -208,7 +247,24 @@ class LateFusion(_CohortClassifier):
         How the per-modality probabilities are combined (default: ``"average"``).
     random_state : int
         Seed of the inner folds.
+
+    Examples
+    --------
+    Patients 30-39 lack the protein modality; their probabilities come from mRNA alone:
+
+    >>> rng = np.random.default_rng(3)
+    >>> rna = pd.DataFrame(rng.normal(size=(40, 2)), columns=["g1", "g2"]).rename(str)
+    >>> protein = pd.DataFrame(rng.normal(size=(30, 2)), columns=["p1", "p2"]).rename(str)
+    >>> cohort = Cohort({"mRNA": rna, "protein": protein}, labels=rna["g1"] > 0)
+    >>> proba = LateFusion("average").fit(cohort).predict_proba(cohort)
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+    ((40, 2), True)
     """
+
+    _param_constraints: ClassVar[Constraints] = {
+        "method": [StrOptions({"average", "stacking"})],
+        "random_state": _SEED,
+    }
 
     def __init__(
         self, method: Literal["average", "stacking"] = "average", random_state: int = 0
@@ -218,9 +274,7 @@ class LateFusion(_CohortClassifier):
 
     def fit(self, cohort: Cohort, y: object = None) -> LateFusion:
         """Fit one model per modality, and the meta-model for stacking; returns ``self``."""
-        if self.method not in ("average", "stacking"):
-            msg = f"The 'method' parameter of LateFusion must be 'average' or 'stacking'. Got {self.method!r} instead."
-            raise InvalidParameterError(msg)
+        validate_params(self)
         labels = _labels(self, cohort)
         codes = labels.cat.codes.to_numpy()
         self.classes_ = np.asarray(labels.cat.categories, dtype=object)

@@ -10,6 +10,18 @@ from kg import KnowledgeGraph, make_edges, make_nodes
 
 GENES = [f"GENE{i}" for i in range(12)]
 
+#: Estimator parameters for quick, deterministic KG fusion fits on the tiny cohorts.
+FAST = {
+    "max_epochs": 15,
+    "batch_size": 16,
+    "patience": 5,
+    "n_ensemble": 2,
+    "min_seeds": 2,
+    "max_fraction": 1.0,
+    "device": "cpu",
+    "n_threads": 1,
+}
+
 
 def tiny_kg() -> KnowledgeGraph:
     """12 genes annotated to 3 GO terms (4 each) under one root term."""

@@ -7,24 +7,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from _cohorts import survival_cohort, tiny_cohort, tiny_kg
+from _cohorts import FAST, survival_cohort, tiny_cohort, tiny_kg
 from sklearn.base import clone
 
-from fusion import InvalidParameterError, LabelError, NotFittedError, read_mogonet
+from fusion import (
+    AlignmentError,
+    Cohort,
+    InvalidParameterError,
+    LabelError,
+    NotFittedError,
+    SplitError,
+    link_cohort,
+    read_mogonet,
+)
 from fusion.models.estimator import KGFusionClassifier, KGFusionSurvival
 from fusion.models.metrics import classification_metrics, concordance_index
 from kg import build_kg, shared_sources
-
-FAST = {
-    "max_epochs": 15,
-    "batch_size": 16,
-    "patience": 5,
-    "n_ensemble": 2,
-    "min_seeds": 2,
-    "max_fraction": 1.0,
-    "device": "cpu",
-    "n_threads": 1,
-}
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +142,48 @@ def test_rosmap_official_split(data_dir: Path) -> None:
     metrics = classification_metrics(test.labels, est.predict_proba(test), est.classes_)
     assert metrics["auc"] > 0.8
     assert est.graph_.num_nodes > 100
+
+
+def test_fit_on_precomputed_links_is_identical_and_does_not_relink(monkeypatch) -> None:
+    """Issue 16 item 2: link once, pass the links to fit; same seed, same predictions."""
+    import fusion.models._graph as graph_module
+
+    cohort, kg = tiny_cohort(missing=True), tiny_kg()
+    links = link_cohort(cohort, kg)
+    plain = KGFusionClassifier(kg, **FAST).fit(cohort)
+
+    def no_linking(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fit linked again")
+
+    monkeypatch.setattr(graph_module, "link_cohort", no_linking)
+    reused = KGFusionClassifier(kg, **FAST).fit(cohort, links=links)
+    test = tiny_cohort(seed=6, missing=True)
+    assert np.array_equal(reused.predict_proba(test), plain.predict_proba(test))
+    assert reused.link_report_.equals(plain.link_report_)
+    fold = cohort.subset(cohort.samples[:30])  # a whole cohort's links serve its folds
+    KGFusionClassifier(kg, **{**FAST, "n_ensemble": 1}).fit(fold, links=links)
+
+
+def test_links_that_do_not_match_the_cohort_are_refused() -> None:
+    cohort, kg = tiny_cohort(), tiny_kg()
+    other = tiny_cohort()
+    mrna = other["mRNA"].drop(columns=["GENE0", "GENE1"])
+    smaller = Cohort({"mRNA": mrna, "methylation": other["methylation"]}, other.modalities.values())
+    links = link_cohort(smaller, kg)
+    with pytest.raises(AlignmentError, match="modality 'mRNA' .* 2 of the cohort's 13 features"):
+        KGFusionClassifier(kg, **FAST).fit(cohort, links=links)
+    only_mrna = link_cohort(Cohort({"mRNA": cohort["mRNA"]}, [cohort.modalities["mRNA"]]), kg)
+    with pytest.raises(AlignmentError, match="no modality 'methylation'"):
+        KGFusionClassifier(kg, **FAST).fit(cohort, links=only_mrna)
+    with pytest.raises(InvalidParameterError, match="links must be a fusion.CohortLinks"):
+        KGFusionClassifier(kg, **FAST).fit(cohort, links={"mRNA": []})
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_a_cohort_too_small_for_the_inner_split_names_val_size(n: int) -> None:
+    """Issue 15 item 14: 3 or 5 patients; the message names val_size and the minimum."""
+    cohort = tiny_cohort().subset([f"p{i:03d}" for i in range(n)])
+    with pytest.raises(
+        SplitError, match=r"val_size=0\.2.* at least (2 patients per class|6 patients)"
+    ):
+        KGFusionClassifier(tiny_kg(), **FAST).fit(cohort)

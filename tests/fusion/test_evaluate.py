@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from _cohorts import survival_cohort, tiny_cohort
+from _cohorts import survival_cohort, tiny_cohort, tiny_kg
 
+import fusion.models._graph as graph_module
+import fusion.models.evaluate as evaluate_module
 from fusion import Cohort, InvalidParameterError
 from fusion.models.baselines import EarlyFusionLogistic, RandomForestBaseline
-from fusion.models.estimator import KGFusionSurvival
+from fusion.models.estimator import KGFusionClassifier, KGFusionSurvival
 from fusion.models.evaluate import evaluate, format_summary, summarize
 
 MODELS = {"lr": EarlyFusionLogistic(), "rf": RandomForestBaseline(n_estimators=20)}
@@ -64,3 +66,22 @@ def test_survival_models_get_c_index() -> None:
 def test_bad_protocol_is_refused() -> None:
     with pytest.raises(InvalidParameterError, match="'protocol' parameter"):
         evaluate(MODELS, tiny_cohort(), "holdout")  # type: ignore[arg-type]
+
+
+def test_the_cohort_is_linked_once_for_every_fold(monkeypatch) -> None:
+    """Issue 16 item 2: linking is label-free, so the harness links once per cohort."""
+    calls = []
+    link = evaluate_module.link_cohort
+    monkeypatch.setattr(
+        evaluate_module, "link_cohort", lambda *a, **k: calls.append(1) or link(*a, **k)
+    )
+    monkeypatch.setattr(
+        graph_module, "link_cohort", lambda *a, **k: calls.append(2) or link(*a, **k)
+    )
+    kg = tiny_kg()
+    fast = {"max_epochs": 5, "n_ensemble": 1, "min_seeds": 2, "max_fraction": 1.0, "device": "cpu"}
+    models = {"kg": KGFusionClassifier(kg, **fast), "same_kg": KGFusionClassifier(kg, **fast)}
+    results = evaluate(models, tiny_cohort(), "cv", n_splits=3, n_repeats=1)
+    assert calls == [1] and len(results) == 6
+    first = results[results["estimator"] == "kg"].reset_index(drop=True)
+    assert first["auc"].tolist() == results[results["estimator"] == "same_kg"]["auc"].tolist()
