@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fusion._exceptions import InvalidParameterError, NotFittedError
+from fusion._exceptions import InvalidParameterError
 from fusion._params import (
     Boolean,
     Constraint,
@@ -112,5 +112,7 @@ def validate_params(estimator: Any, params: Mapping[str, Any] | None = None) -> 
 def check_fitted(estimator: Any, attribute: str) -> None:
     """Raise :class:`~fusion.NotFittedError` unless ``estimator`` has its fitted ``attribute``."""
     if not hasattr(estimator, attribute):
+        from fusion._exceptions import NotFittedError  # built on first use (imports scikit-learn)
+
         msg = f"This {type(estimator).__name__} instance is not fitted yet; call fit(cohort) first."
         raise NotFittedError(msg)
