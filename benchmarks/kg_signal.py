@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import model_parser, print_table
 
 from fusion import link_cohort, read_breast_tcga, read_mogonet
-from fusion.models.baselines import _tuned
+from fusion.models import tuned_pipeline
 from kg import KnowledgeGraph, build_kg, shared_sources
 
 COHORTS = {
@@ -121,10 +121,10 @@ class TermMeans(TransformerMixin, BaseEstimator):
 
 def tuned(step: BaseEstimator | None, grid: dict[str, list], seed: int) -> GridSearchCV:
     """Standardise → ``step`` → L2 logistic regression, ``C`` and ``grid`` tuned by inner CV
-    (the baselines' pipeline, :func:`fusion.models.baselines._tuned`; nothing to impute here)."""
+    (the baselines' pipeline, :func:`fusion.models.tuned_pipeline`; nothing to impute here)."""
     model = Pipeline([("graph", step or "passthrough"), ("lr", LogisticRegression(max_iter=5000))])
     grid = {"lr__C": CS, **{f"graph__{k}": v for k, v in grid.items()}}
-    return _tuned(model, grid, StratifiedKFold(5, shuffle=True, random_state=seed))
+    return tuned_pipeline(model, grid, StratifiedKFold(5, shuffle=True, random_state=seed))
 
 
 def models(

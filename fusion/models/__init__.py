@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "LateFusion": "fusion.models.baselines",
     "RandomForestBaseline": "fusion.models.baselines",
     "concatenate": "fusion.models.baselines",
+    "tuned_pipeline": "fusion.models.baselines",
     "evaluate": "fusion.models.evaluate",
     "format_summary": "fusion.models.evaluate",
     "summarize": "fusion.models.evaluate",

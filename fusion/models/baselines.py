@@ -35,6 +35,7 @@ __all__ = [
     "LateFusion",
     "RandomForestBaseline",
     "concatenate",
+    "tuned_pipeline",
 ]
 
 _CS = np.logspace(-4, 1, 11)
@@ -70,7 +71,7 @@ def _inner_cv(random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
 
 
-def _tuned(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> GridSearchCV:
+def tuned_pipeline(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> GridSearchCV:
     """Mean imputation → standardisation → ``model``, with ``model``'s parameters in ``grid``
     chosen by log-loss over the folds of ``cv`` (the whole pipeline refitted in each fold)."""
     pipeline = Pipeline(
@@ -81,8 +82,8 @@ def _tuned(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> 
 
 
 def _logistic(random_state: int) -> GridSearchCV:
-    """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`_tuned`)."""
-    return _tuned(LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state))
+    """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`tuned_pipeline`)."""
+    return tuned_pipeline(LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state))
 
 
 class _CohortClassifier(BaseEstimator):
@@ -194,7 +195,7 @@ class EarlyFusionMLP(_CohortClassifier):
             hidden_layer_sizes=(self.hidden,), max_iter=1000, random_state=self.random_state
         )
         cv = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
-        return _tuned(mlp, {"alpha": list(self.alphas)}, cv)
+        return tuned_pipeline(mlp, {"alpha": list(self.alphas)}, cv)
 
 
 class RandomForestBaseline(_CohortClassifier):

@@ -117,10 +117,9 @@ def test_a_failed_swap_puts_the_previous_folder_back(
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", failing)
-    with pytest.raises(OSError, match="disk full"):
-        with staged_folder(out, "model") as staging:
-            (staging / "weights").write_text("new")
-            RunRecord("model").write(staging)
+    with pytest.raises(OSError, match="disk full"), staged_folder(out, "model") as staging:
+        (staging / "weights").write_text("new")
+        RunRecord("model").write(staging)
     assert (out / "weights").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
