@@ -31,7 +31,6 @@ from gnn.training import (
     refresh_norm_statistics,
     train_model,
 )
-from kg.pruning import seed_closure  # re-exported until fusion imports kg.seed_closure
 
 __all__ = [
     "ATTRIBUTION_METHODS",
@@ -56,7 +55,6 @@ __all__ = [
     "cox_ph_loss",
     "mean_adjacency",
     "refresh_norm_statistics",
-    "seed_closure",
     "stack_adjacency",
     "train_model",
 ]

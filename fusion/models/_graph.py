@@ -17,8 +17,8 @@ import torch
 from fusion._exceptions import AlignmentError, InvalidParameterError
 from fusion.data.cohort import Cohort
 from fusion.data.link import CohortLinks, link_cohort
-from gnn import RelationGraph, seed_closure
-from kg import KnowledgeGraph
+from gnn import RelationGraph
+from kg import KnowledgeGraph, seed_closure
 
 __all__ = ["FittedGraph", "check_links", "fit_graph"]
 
