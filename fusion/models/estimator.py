@@ -38,7 +38,7 @@ class KGFusionClassifier(_KGFusionBase):
         Relations followed when pruning the graph to the closure of linked nodes (default all).
     min_seeds, max_fraction :
         Keep closure nodes reached by at least ``min_seeds`` and at most ``max_fraction`` of the
-        linked nodes (see :func:`gnn.seed_closure`) (defaults: ``10``, ``0.3``).
+        linked nodes (see :func:`kg.seed_closure`) (defaults: ``10``, ``0.3``).
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
     hidden, embedding, layers, dropout, input_dropout, direct, encoder, use_graph, aux_weight :
