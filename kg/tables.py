@@ -9,12 +9,12 @@ into those ids by a :class:`kg.normalize.GeneNormalizer`.
 from __future__ import annotations
 
 import csv
-import io
 import logging
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kg._exceptions import ConflictingDefinitionError, ParseError
 from kg._source import OnDangling, PathLike, provenance_of, types_of_prefix
@@ -459,9 +459,11 @@ def _read_table(path: PathLike, sep: str, encoding: str = "utf-8") -> pd.DataFra
     raw = read_bytes(path)
     text = decode(raw, path)
     try:
-        # only empty fields are missing: ids such as "NA" or "null" stay strings
+        # only empty fields are missing: ids such as "NA" or "null" stay strings; the bytes go in
+        # as an arrow buffer, not a Python file object, which an arrow I/O thread would release
+        # during interpreter exit after an early error (abort: "terminate called ...")
         table = pd.read_csv(
-            io.BytesIO(raw),
+            pa.BufferReader(raw),
             sep=sep,
             dtype=str,
             engine="pyarrow",
@@ -525,7 +527,7 @@ def _read_headerless(path: PathLike, columns: list[str], **options: object) -> p
     decode(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
     try:
         return pd.read_csv(
-            io.BytesIO(raw), sep="\t", header=None, names=columns, dtype=str, **options
+            pa.BufferReader(raw), sep="\t", header=None, names=columns, dtype=str, **options
         )
     except pd.errors.ParserError as error:
         raise ParseError(f"malformed table ({excerpt(str(error), 160)})", path) from None

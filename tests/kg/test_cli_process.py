@@ -57,12 +57,6 @@ def big_obo(path: Path, terms: int) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    reason="kg/tables.py hands pyarrow's CSV reader a Python file (io.BytesIO): after an early "
-    "error an arrow I/O thread drops it during interpreter exit, needs the GIL and aborts; "
-    "passing pa.BufferReader(raw) fixes it. Remove this marker with that fix.",
-    strict=False,
-)
 def test_empty_table_error_exits_2_every_time(tmp_path):
     """Issue 15 item 10: the error exit aborted (rc 134) in about 1 run in 3."""
     empty = tmp_path / "empty.tsv"
