@@ -13,13 +13,12 @@ The report is written whole or not at all (:func:`fusion.app.folders.staged_fold
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -37,11 +36,18 @@ from fusion.app.config import (
 from fusion.app.estimators import make_estimator
 from fusion.app.folders import check_replaceable, staged_folder
 from fusion.app.record import RunRecord
-from fusion.app.report import Problem, planted_ranks, run_results, slug, write_report
+from fusion.app.report import (
+    Problem,
+    pick_patients,
+    planted_ranks,
+    run_results,
+    slug,
+    write_report,
+)
 from fusion.app.run import kg_config, prepare
-from fusion.data.cohort import Cohort
 from fusion.explanations import Explanation, explain
 from fusion.models.metrics import classification_metrics
+from fusion.models.tensors import torch_threads
 from kg import SHARED_FILES
 
 __all__ = [
@@ -67,7 +73,6 @@ _ROSMAP_LABELS = {0: "NC", 1: "AD"}
 #: Keys of :data:`kg.SHARED_FILES` whose sources make the ROSMAP graph.
 _ROSMAP_SOURCES = ("go", "gene2go", "reactome_names", "reactome_gmt")
 _ROSMAP_FILES = (*_ROSMAP_SOURCES, "gene_info", "reactome_hierarchy")
-_N_PATIENTS = 3
 _STAGES = ("knowledge graph", "cohort", "KG fusion model", "baseline", "explanations", "report")
 _TITLES = {
     None: "Synthetic cohort with planted pathways (embedded Reactome 2025 graph)",
@@ -240,19 +245,6 @@ def demo_config(
     return RunConfig(kg=kg, cohort=cohort, model=model, evaluation=evaluation, output=Path(out))
 
 
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` torch intra-op threads, restoring the previous number afterwards."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run_demo(
     out: str | Path = "kgfusion-report",
     *,
@@ -331,7 +323,7 @@ def run_demo(
         bar.update()
 
     try:
-        with _torch_threads(threads), staged_folder(out, "demo") as folder:
+        with torch_threads(threads), staged_folder(out, "demo") as folder:
             data = prepare(config, progress, record)
             bar.update(2)
             train, test = data.train, data.test
@@ -354,7 +346,7 @@ def run_demo(
             )[list(METRIC_COLUMNS)]
             planted = list(data.truth.pathways) if data.truth is not None else []
             with stage("explanations"):
-                chosen = _pick_patients(test, proba, model.classes_)
+                chosen = pick_patients(test, proba, model.classes_)
                 others = [s for s in test.samples if s not in chosen]
                 extra = others[: max(demo_size.n_aggregate - len(chosen), 0)]
                 explained = explain(model, test, [*chosen, *extra], n_steps=demo_size.n_steps)
@@ -389,20 +381,3 @@ def run_demo(
         planted_ranks=ranks,
         timings=record.timings_s,
     )
-
-
-def _pick_patients(test: Cohort, proba: np.ndarray, classes: Sequence[object]) -> list[str]:
-    """One correctly predicted test patient per class, then one lacking a modality, then the
-    first others, up to three (test order; deterministic)."""
-    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)].astype(str)
-    truth = test.labels.astype(str).to_numpy()
-    samples = test.samples
-    picks: list[str] = []
-    for c in sorted(set(truth)):
-        hits = samples[(truth == c) & (predicted == c)]
-        if len(hits):
-            picks.append(str(hits[0]))
-    lacking = samples[~test.presence.all(axis=1).to_numpy()]
-    picks += [str(s) for s in lacking[:1]]
-    picks += [str(s) for s in samples]
-    return list(dict.fromkeys(picks))[:_N_PATIENTS]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fusion.app.run import RunData
@@ -17,7 +18,7 @@ from fusion.data.synthetic import pathway_genes
 from fusion.explanations import Explanation, plot_subgraph, plot_top_terms, write_turtle
 from kg import KnowledgeGraph
 
-__all__ = ["Problem", "planted_ranks", "run_results", "slug", "write_report"]
+__all__ = ["Problem", "pick_patients", "planted_ranks", "run_results", "slug", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,9 @@ def _html(
         "<h2>Files</h2><ul>",
         *(f"<li><a href='{f}'>{f}</a></li>" for f in files["other"]),
         (
-            "</ul><p class='muted'>Explanations: integrated gradients on the model's node states, "
-            "averaged over the ensemble; scores are importances for the predicted class. "
+            f"</ul><p class='muted'>Explanations: method {esc(repr(patients[0].method))} "
+            "(see docs/explanations.md), averaged over the ensemble; scores are importances for "
+            "the predicted class. "
             "explanations.ttl holds them as RDF (query with SPARQL, see fusion.sparql_top).</p>"
         ),
         "</body></html>",
@@ -268,3 +270,22 @@ def run_results(
         "n_pathways": ranks.attrs.get("n_pathways"),
         "files": files,
     }
+
+
+def pick_patients(
+    test: Cohort, proba: np.ndarray, classes: Sequence[object], n: int = 3
+) -> list[str]:
+    """One correctly predicted test patient per class, then one lacking a modality, then the
+    first others, up to ``n`` (test order; deterministic)."""
+    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)].astype(str)
+    truth = test.labels.astype(str).to_numpy()
+    samples = test.samples
+    picks: list[str] = []
+    for c in sorted(set(truth)):
+        hits = samples[(truth == c) & (predicted == c)]
+        if len(hits):
+            picks.append(str(hits[0]))
+    lacking = samples[~test.presence.all(axis=1).to_numpy()]
+    picks += [str(s) for s in lacking[:1]]
+    picks += [str(s) for s in samples]
+    return list(dict.fromkeys(picks))[:n]
