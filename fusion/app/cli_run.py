@@ -184,13 +184,26 @@ def explain(
     ] = CohortFormat.auto,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output file (required for graphml/ttl/png/html)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (required for graphml/ttl/png/html; table/json: print).",
+        ),
     ] = None,
+    max_len: Annotated[
+        int, typer.Option(help="Longest path (hops) joining a top node to an input in subgraphs.")
+    ] = 3,
+    include_zero: Annotated[
+        bool, typer.Option("--include-zero", help="table: also list nodes scoring 0.")
+    ] = False,
 ) -> None:
     """Explain patients' predictions as subgraphs of the knowledge graph.
 
-    table/json print the top nodes (json adds the subgraph's nodes and edges); graphml, png and
-    html write the explanation subgraph; ttl writes RDF to query with SPARQL.
+    table/json print the top nodes (json adds the subgraph's nodes and edges; both go to --out
+    when given); the table leaves out nodes scoring 0 unless --include-zero (json keeps --top
+    rows). graphml, png and html write
+    the explanation subgraph (exit 2 when no top node is within --max-len hops of an input,
+    saying which --max-len would reach one); ttl writes RDF to query with SPARQL.
 
     Examples:
 
@@ -220,7 +233,9 @@ def explain(
                 e.decompose(types, namespace, min_inputs=min_inputs, threshold=threshold)
                 for e in explanations
             ]
-        _emit_explanations(explanations, format, out, top, types, namespace)
+        _emit_explanations(
+            explanations, format, out, top, types, namespace, max_len, not include_zero
+        )
     except _ERRORS as error:
         raise _fail(error) from None
 
@@ -232,27 +247,38 @@ def _emit_explanations(
     k: int,
     types: Any,
     namespace: str | None,
+    max_len: int = 3,
+    nonzero: bool = True,
 ) -> None:
     from fusion.explanations import plot_subgraph, write_html, write_turtle
 
     if fmt is ExplainFormat.ttl:
-        write_turtle(explanations, out, k=k, subgraph_k=k)
+        write_turtle(explanations, out, k=k, subgraph_k=k, max_len=max_len)
     elif fmt is ExplainFormat.png:
-        plot_subgraph(explanations[0], out, k=k, types=types)
+        plot_subgraph(explanations[0], out, k=k, types=types, max_len=max_len)
     elif fmt is ExplainFormat.html:
-        write_html(explanations[0], out, k=k, types=types)
+        write_html(explanations[0], out, k=k, types=types, max_len=max_len)
     elif fmt is ExplainFormat.graphml:
-        graph = explanations[0].subgraph(k, types, namespace)
+        graph = explanations[0].subgraph(k, types, namespace, max_len=max_len)
+        _check_reached(explanations[0], graph, k, max_len)
         nx.write_graphml(_graphml_safe(graph), out)
     else:
-        tables = {e.patient: e.top(k, types, namespace) for e in explanations}
+        table_only = nonzero and fmt is ExplainFormat.table  # json keeps k rows for programs
+        tables = {e.patient: e.top(k, types, namespace, nonzero=table_only) for e in explanations}
         if fmt is ExplainFormat.table:
+            lines = []
             for patient, table in tables.items():
                 e = next(x for x in explanations if x.patient == patient)
-                typer.echo(
+                lines.append(
                     f"patient {patient}: predicted {e.prediction} (p={e.probability:.3f}), method {e.method}"
                 )
-                typer.echo(table.to_string(index=False))
+                lines.append(
+                    table.to_string(index=False) if len(table) else "(no node scores above 0)"
+                )
+                n_zero = min(k, len(e.ranking(types, namespace))) - len(table)
+                if n_zero > 0:
+                    lines.append(f"({n_zero} more node(s) score 0; --include-zero lists them)")
+            _write_or_echo("\n".join(lines), out)
         else:
             payload = [
                 {
@@ -261,14 +287,39 @@ def _emit_explanations(
                     "probability": e.probability,
                     "top": tables[e.patient].to_dict(orient="records"),
                     "subgraph": nx.node_link_data(
-                        _graphml_safe(e.subgraph(k, types, namespace)), edges="edges"
+                        _graphml_safe(e.subgraph(k, types, namespace, max_len=max_len)),
+                        edges="edges",
                     ),
                 }
                 for e in explanations
             ]
-            typer.echo(json.dumps(payload, indent=1, default=str))
+            _write_or_echo(json.dumps(payload, indent=1, default=str), out)
         return
     typer.echo(f"wrote {out}")
+
+
+def _write_or_echo(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it to ``out`` (whole: a temporary file renamed into place)."""
+    if out is None:
+        typer.echo(text)
+        return
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(text + "\n", encoding="utf-8")
+    partial.replace(out)
+    typer.echo(f"wrote {out}")
+
+
+def _check_reached(explanation: Any, graph: Any, k: int, max_len: int) -> None:
+    """Refuse to write an explanation subgraph without nodes (no top node reached)."""
+    if len(graph):
+        return
+    unreached = graph.graph.get("unreached", [])
+    hops = explanation.hops_from_inputs(unreached)
+    hint = f"; the nearest is {hops} hops away: pass --max-len {hops}" if hops else ""
+    raise FusionError(
+        f"no top node of {explanation.patient!r} is within --max-len {max_len} hops of an input "
+        f"feature ({len(unreached)} of the top {k} unreached), nothing to write{hint}"
+    )
 
 
 def _graphml_safe(graph: Any) -> Any:

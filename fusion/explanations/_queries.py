@@ -18,13 +18,14 @@ from fusion._params import check_positive
 from fusion.data._checks import preview
 from kg import KnowledgeGraph, all_simple_paths, neighborhood, shortest_paths
 
-__all__: list[str] = []
+__all__ = ["GraphQueries"]
 
 logger = logging.getLogger(__name__)
 
 
 class GraphQueries:
-    """:meth:`annotate`, :meth:`subgraph`, :meth:`paths` and :meth:`neighborhood`."""
+    """:meth:`annotate`, :meth:`subgraph`, :meth:`paths`, :meth:`neighborhood` and
+    :meth:`hops_from_inputs`."""
 
     if TYPE_CHECKING:  # the fields of Explanation, which this mixes into
         kg: KnowledgeGraph
@@ -147,3 +148,22 @@ class GraphQueries:
         around = neighborhood(self.kg, term, k).nodes.index
         scored = self.scores.reindex(around, fill_value=0.0)
         return self.annotate([term, *scored.index[(scored != 0) & (scored.index != term)]])
+
+    def hops_from_inputs(self, nodes: Iterable[str], limit: int = 10) -> int | None:
+        """Hops (edges followed either way) from the nearest of ``nodes`` to an input.
+
+        ``None`` when there is no input, no node, or none within ``limit`` hops. Tells which
+        ``max_len`` a :meth:`subgraph` needs to reach a node it left out as unreached.
+
+        Raises
+        ------
+        kg.UnknownNodeError
+            If a node is not in the graph.
+        """
+        nodes = self.kg.check_nodes(list(nodes))
+        if not nodes or not self.inputs:
+            return None
+        undirected = self.kg.graph.to_undirected(as_view=True)
+        depth = nx.multi_source_dijkstra_path_length(undirected, list(self.inputs), cutoff=limit)
+        found = [depth[n] for n in nodes if n in depth]
+        return int(min(found)) if found else None

@@ -6,6 +6,7 @@ queries do not import torch; :func:`explain` imports :mod:`gnn.attribution` when
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,13 +15,13 @@ import pandas as pd
 from fusion._exceptions import AlignmentError
 from fusion.data._checks import preview
 from fusion.explanations.explanation import Explanation
+from kg import KnowledgeGraph, make_edges
 
 if TYPE_CHECKING:
     from fusion.data.cohort import Cohort
-    from gnn import KGFusionNet
-    from kg import KnowledgeGraph
+    from gnn import KGFusionNet, RelationGraph
 
-__all__ = ["ExplainableEstimator", "explain"]
+__all__ = ["ExplainableEstimator", "explain", "explanation_kg"]
 
 
 class ExplainableEstimator(Protocol):
@@ -45,6 +46,56 @@ class ExplainableEstimator(Protocol):
     classes_: Any
     scaler_: Any
     feature_names_in_: Any
+
+
+#: Provenance of the edges :func:`explanation_kg` adds.
+MODEL_EDGE = "kgfusion model graph (a path through nodes pruned from the saved KG)"
+_MODEL_KGS: weakref.WeakKeyDictionary[KnowledgeGraph, tuple[Any, KnowledgeGraph]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
+    """The graph an estimator's explanations are queried on.
+
+    The model propagates over its pruned graph (``graph_``), whose edges may bridge nodes
+    pruned away (a gene annotated to a dropped sub-pathway is a member of the kept pathway
+    above it). With the full KG (``kg``, as given to ``fit``) the bridged paths exist through
+    the pruned nodes, and ``kg`` is returned. A saved model folder keeps only the KG induced
+    by the model's nodes, where those paths are gone: then ``kg`` plus the model graph's edges
+    between nodes it does not join (relation: the KG relation between those node types, or the
+    model's relation name; provenance :data:`MODEL_EDGE`) is returned, so that subgraphs and
+    :meth:`~Explanation.decompose` reach the terms the model reaches. Built once per graph.
+    """
+    kg, graph = estimator.kg, getattr(estimator, "graph_", None)
+    if graph is None:
+        return kg
+    cached = _MODEL_KGS.get(kg)
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    ids = pd.Index(graph.node_ids, dtype=object)
+    result = kg
+    if len(kg.nodes) == len(ids) and kg.nodes.index.isin(ids).all():
+        result = _with_model_edges(kg, graph, ids)
+    _MODEL_KGS[kg] = (weakref.ref(graph), result)
+    return result
+
+
+def _with_model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> KnowledgeGraph:
+    edges, types = kg.edges, kg.nodes["type"]
+    joined = set(zip(edges["source"], edges["target"]))
+    pairs = edges.assign(pair=edges["source"].map(types) + "->" + edges["target"].map(types))
+    common = pairs.groupby("pair")["relation"].agg(lambda r: r.value_counts().index[0])
+    new = []
+    for relation, index in zip(graph.base_relations, graph.edges):
+        source, target = ids[index[0].cpu().numpy()], ids[index[1].cpu().numpy()]
+        name = relation if relation in set(edges["relation"]) else common.get(relation, relation)
+        new += [(u, name, v) for u, v in zip(source, target) if (u, v) not in joined]
+    if not new:
+        return kg
+    u, r, v = zip(*new)
+    added = make_edges(list(u), list(r), list(v), MODEL_EDGE)
+    return KnowledgeGraph(kg.nodes, pd.concat([edges, added], ignore_index=True), kg.metadata)
 
 
 def explain(
@@ -120,15 +171,14 @@ def explain(
     ).mean(0)
     model = members[0]
     node_ids = pd.Index(model.graph.node_ids, name="id")
-    linked = (
-        (model.node_input(values, observed)[:, :, 1::2].amax(dim=-1) > 0).cpu().numpy()
-    )  # (N, B)
+    linked = model.node_channels(values, observed).any_observed().cpu().numpy()  # (N, B)
     classes = list(estimator.classes_)
     chosen = probability.gather(1, target[:, None]).squeeze(1)
     provenance = {"name": type(estimator).__name__, "ensemble": len(members)}
+    kg = explanation_kg(estimator)
     return [
         Explanation(
-            estimator.kg,
+            kg,
             pd.Series(scores[b].cpu().numpy(), index=node_ids),
             node_ids[linked[:, b]].tolist(),
             patient,

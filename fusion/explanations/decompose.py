@@ -228,12 +228,26 @@ def decompose_scores(
         )
         raise InvalidParameterError(msg)
     member = membership(kg, list(input_scores.index), terms, relations)
-    member = member.loc[:, member.sum(axis=0) >= min_inputs]
+    reached = member.sum(axis=0)
+    member = member.loc[:, reached >= min_inputs]
     if member.shape[1] == 0:
         msg = (
             f"decompose: none of the {len(terms)} candidate terms is reached by at least "
-            f"min_inputs={min_inputs} of the {len(input_scores)} input nodes."
+            f"min_inputs={min_inputs} of the {len(input_scores)} input nodes; "
         )
+        best = int(reached.max()) if len(reached) else 0
+        if best:
+            n_best = int((reached == best).sum())
+            msg += (
+                f"the best reached has {best} input(s) ({n_best} such term(s), "
+                f"{int((reached > 0).sum())} reached at all): min_inputs={best} "
+                f"(--min-inputs {best}) would score them."
+            )
+        else:
+            msg += (
+                "no input reaches any of them: the graph has no path from the inputs up to "
+                "these terms (choose other term types, or relations that lead to them)."
+            )
         raise InvalidParameterError(msg)
     kept = member.columns
     above = membership(kg, list(kept), kept, relations).to_numpy(copy=True)  # [t, u]: u above t

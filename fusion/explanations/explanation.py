@@ -153,6 +153,8 @@ class Explanation(GraphQueries, GroupQueries):
         k: int = 20,
         type: str | Iterable[str] | None = None,
         namespace: str | Iterable[str] | None = None,
+        *,
+        nonzero: bool = False,
     ) -> pd.DataFrame:
         """The ``k`` highest-scored nodes.
 
@@ -164,6 +166,10 @@ class Explanation(GraphQueries, GroupQueries):
             Keep only nodes of these types (``"gene"``, ``"go_term"``, ``"pathway"``, ...).
         namespace : str or iterable of str, optional
             Keep only nodes of these namespaces (e.g. ``"biological_process"``).
+        nonzero : bool
+            Leave out nodes scoring ``0`` (they are not part of the explanation), so that a
+            table has fewer than ``k`` rows rather than rows padded with zeros (default:
+            ``False``).
 
         Returns
         -------
@@ -178,7 +184,8 @@ class Explanation(GraphQueries, GroupQueries):
             If a type has no node in the graph.
         """
         k = check_positive("k", k, "Explanation.top")
-        best = self.ranking(type, namespace).iloc[:k]
+        best = self.ranking(type, namespace)
+        best = (best[best.to_numpy() != 0] if nonzero else best).iloc[:k]
         table = self.kg.nodes.loc[best.index, ["name", "type", "namespace"]]
         table = table.assign(score=best.to_numpy(), rank=np.arange(1, len(best) + 1))
         return table.rename_axis("id").reset_index()[list(TOP_COLUMNS)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from fusion._exceptions import InvalidParameterError
+
 if TYPE_CHECKING:
     from fusion.explanations.explanation import Explanation
 
-__all__ = ["TYPE_COLORS", "plot_subgraph", "plot_top_terms", "write_html"]
+__all__ = ["RELATION_COLORS", "TYPE_COLORS", "plot_subgraph", "plot_top_terms", "write_html"]
 
 #: Fill colour of each node type (others get grey).
 TYPE_COLORS: dict[str, str] = {
@@ -32,7 +35,25 @@ TYPE_COLORS: dict[str, str] = {
     "ontology_class": "#8C8C8C",
 }
 _OTHER = "#BBBBBB"
-_EDGE_COLORS = ("#7F7F7F", "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#FF7F0E", "#17BECF")
+#: Colour of each relation's edges, the same in every figure (others: a colour fixed by the name).
+RELATION_COLORS: dict[str, str] = {
+    "is_a": "#7F7F7F",
+    "part_of": "#1F77B4",
+    "has_part": "#9EC1E0",
+    "regulates": "#9467BD",
+    "positively_regulates": "#2CA02C",
+    "negatively_regulates": "#D62728",
+    "member_of": "#FF7F0E",
+    "participates_in": "#E6A13C",
+    "involved_in": "#17BECF",
+    "enables": "#BCBD22",
+    "located_in": "#8C564B",
+    "capable_of": "#C5B0D5",
+    "has_phenotype": "#E377C2",
+    "targets": "#393B79",
+}
+_SPARE_COLORS = ("#637939", "#8C6D31", "#843C39", "#7B4173", "#3182BD", "#E6550D", "#31A354")
+_CONNECTOR_ALPHA = 0.45
 #: pyvis' in-line template still links Bootstrap from a CDN; those tags are removed (unused).
 _CDN_TAG = re.compile(r"<(link|script)\b[^>]*https?://[^>]*>(\s*</script>)?", re.IGNORECASE)
 
@@ -45,6 +66,27 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def relation_color(relation: str) -> str:
+    """The fixed colour of a relation (:data:`RELATION_COLORS`, else one chosen by its name)."""
+    if relation in RELATION_COLORS:
+        return RELATION_COLORS[relation]
+    return _SPARE_COLORS[zlib.crc32(relation.encode()) % len(_SPARE_COLORS)]
+
+
+def _nonempty(graph: nx.MultiDiGraph, explanation: Explanation, k: int, max_len: int) -> None:
+    """Refuse to draw an explanation subgraph with no node (nothing reached from the inputs)."""
+    if len(graph):
+        return
+    unreached = graph.graph.get("unreached", [])
+    msg = (
+        f"nothing to draw for {explanation.patient!r}: none of its top {k} nodes is within "
+        f"max_len={max_len} hops of an input feature ({len(unreached)} unreached)"
+    )
+    hops = explanation.hops_from_inputs(unreached)
+    msg += f"; the nearest is {hops} hops away: raise max_len to {hops}." if hops else "."
+    raise InvalidParameterError(msg)
 
 
 def _label(data: Mapping[str, Any], node: str, width: int = 22) -> str:
@@ -82,8 +124,12 @@ def plot_subgraph(
 ) -> Path:
     """Draw :meth:`Explanation.subgraph` to a PNG: colour = node type, size = score.
 
-    Input feature nodes have a black outline, top-``k`` nodes a bold label; edges are coloured
-    by relation (see the legend). Labels are node names (ids where a node has none).
+    Input feature nodes have a black outline, top-``k`` nodes a bold label; the nodes on the
+    paths joining them to the inputs ("connecting nodes") are faded. Edges are coloured by
+    relation, with one fixed colour per relation in every figure (:data:`RELATION_COLORS`); the
+    legend lists node types, connecting nodes and relations. The title counts the top nodes
+    drawn, the connecting nodes and the top nodes out of reach. Labels are node names (ids
+    where a node has none).
 
     Parameters
     ----------
@@ -101,6 +147,7 @@ def plot_subgraph(
     """
     plt = _pyplot()
     graph = explanation.subgraph(k, types, max_len=max_len)
+    _nonempty(graph, explanation, k, max_len)
     pos = _positions(graph, layout)
     layers = pd.Series([d.get("layer", 0) for _, d in graph.nodes(data=True)])
     if layout == "layered":  # columns of nodes, labels to their right
@@ -112,19 +159,47 @@ def plot_subgraph(
     present = sorted({str(d.get("type", "other")) for _, d in graph.nodes(data=True)})
     handles = [_marker(plt, TYPE_COLORS.get(t, _OTHER), t) for t in present]
     handles.append(_marker(plt, "white", "input feature", edge="black"))
+    n_top = sum(bool(d.get("top")) for _, d in graph.nodes(data=True))
+    n_inputs = sum(bool(d.get("input")) and not d.get("top") for _, d in graph.nodes(data=True))
+    n_connecting = len(graph) - n_top - n_inputs
+    if n_connecting:
+        handles.append(
+            _marker(plt, _OTHER, "connecting node (on a path to an input)", alpha=_CONNECTOR_ALPHA)
+        )
     relations = sorted({key for _, _, key in graph.edges(keys=True)})
-    handles += [
-        plt.Line2D([], [], color=_EDGE_COLORS[i % len(_EDGE_COLORS)], label=r)
-        for i, r in enumerate(relations)
-    ]
+    handles += [plt.Line2D([], [], color=relation_color(r), label=r) for r in relations]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    title = f"{explanation.patient}: top {k} nodes ({explanation.method})"
-    if explanation.prediction is not None:
-        title += f", predicted {explanation.prediction}"
-    ax.set_title(title, fontsize=11)
+    ax.set_title(_title(explanation, graph, types, n_top, n_inputs, n_connecting), fontsize=11)
     ax.margins(x=0.05, y=0.06)
     ax.axis("off")
     return _save(fig, plt, path, dpi)
+
+
+def _title(
+    explanation: Explanation,
+    graph: nx.MultiDiGraph,
+    types: str | Iterable[str] | None,
+    n_top: int,
+    n_inputs: int,
+    n_connecting: int,
+) -> str:
+    """``p1: top 12 pathway nodes + 9 input features + 18 connecting nodes (ig), predicted AD``."""
+    kinds = [types] if isinstance(types, str) else list(types or [])
+    what = f"{'/'.join(kinds)} nodes" if kinds else "nodes"
+    title = f"{explanation.patient}: top {n_top} {what}"
+    if n_inputs:
+        title += f" + {n_inputs} input feature{'s' if n_inputs != 1 else ''}"
+    if n_connecting:
+        title += f" + {n_connecting} connecting node{'s' if n_connecting != 1 else ''}"
+    unreached = len(graph.graph.get("unreached", []))
+    title += f" ({explanation.method})"
+    if explanation.prediction is not None:
+        title += f", predicted {explanation.prediction}"
+    if unreached:
+        title += (
+            f"\n{unreached} more top node{'s' if unreached != 1 else ''} out of reach of the inputs"
+        )
+    return title
 
 
 def _positions(graph: nx.MultiDiGraph, layout: str) -> dict[str, np.ndarray]:
@@ -142,22 +217,39 @@ def _positions(graph: nx.MultiDiGraph, layout: str) -> dict[str, np.ndarray]:
 
 
 def _draw(ax: Any, graph: nx.MultiDiGraph, pos: dict[str, np.ndarray], labels_right: bool) -> None:
-    """Edges coloured by relation, nodes by type and sized by score, wrapped name labels."""
+    """Edges coloured by relation, nodes by type and sized by score, wrapped name labels.
+
+    Top nodes are opaque with bold labels, connecting nodes faded. Edges between nodes of one
+    column (same ``layer``) are drawn as arcs bulging left, so that they do not run through the
+    nodes between their ends.
+    """
     nodes = list(graph.nodes)
     sizes = _sizes(graph, 80, 700)
-    relations = sorted({key for _, _, key in graph.edges(keys=True)})
-    for i, relation in enumerate(relations):
-        edges = [(u, v) for u, v, key in graph.edges(keys=True) if key == relation]
-        color = _EDGE_COLORS[i % len(_EDGE_COLORS)]
-        nx.draw_networkx_edges(
-            graph, pos, edgelist=edges, ax=ax, edge_color=color, arrowsize=8, node_size=sizes,
-            width=0.9, alpha=0.8, nodelist=nodes,
+    layer = {n: graph.nodes[n].get("layer") for n in nodes}
+    for relation in sorted({key for _, _, key in graph.edges(keys=True)}):
+        edges = [(u, v) for u, v, key in graph.edges(keys=True) if key == relation and u != v]
+        straight = [(u, v) for u, v in edges if not labels_right or layer[u] != layer[v]]
+        arcs = [(u, v) for u, v in edges if labels_right and layer[u] == layer[v]]
+        style = {"ax": ax, "edge_color": relation_color(relation), "arrowsize": 8, "width": 0.9,
+                 "alpha": 0.8, "node_size": sizes, "nodelist": nodes, "arrows": True}  # fmt: skip
+        if straight:
+            nx.draw_networkx_edges(graph, pos, edgelist=straight, **style)
+        for u, v in arcs:  # arc3 bulges by rad·(dy, -dx): negative rad·dy bulges left
+            rad = -0.35 if pos[v][1] > pos[u][1] else 0.35
+            nx.draw_networkx_edges(
+                graph, pos, edgelist=[(u, v)], connectionstyle=f"arc3,rad={rad}", **style
+            )
+    top = [bool(graph.nodes[v].get("top")) or bool(graph.nodes[v].get("input")) for v in nodes]
+    for opaque in (False, True):
+        chosen = [i for i, t in enumerate(top) if t == opaque]
+        if not chosen:
+            continue
+        nx.draw_networkx_nodes(
+            graph, pos, ax=ax, nodelist=[nodes[i] for i in chosen], node_size=sizes[chosen],
+            linewidths=1.4, alpha=0.95 if opaque else _CONNECTOR_ALPHA,
+            node_color=[TYPE_COLORS.get(graph.nodes[nodes[i]].get("type"), _OTHER) for i in chosen],
+            edgecolors=["black" if graph.nodes[nodes[i]].get("input") else "white" for i in chosen],
         )  # fmt: skip
-    nx.draw_networkx_nodes(
-        graph, pos, ax=ax, nodelist=nodes, node_size=sizes, linewidths=1.4, alpha=0.95,
-        node_color=[TYPE_COLORS.get(graph.nodes[v].get("type"), _OTHER) for v in nodes],
-        edgecolors=["black" if graph.nodes[v].get("input") else "white" for v in nodes],
-    )  # fmt: skip
     offset, align = ((10, 0), "left") if labels_right else ((0, -12), "center")
     for node, (x, y) in pos.items():
         data = graph.nodes[node]
@@ -165,12 +257,15 @@ def _draw(ax: Any, graph: nx.MultiDiGraph, pos: dict[str, np.ndarray], labels_ri
             _label(data, node), (x, y), xytext=offset, textcoords="offset points", ha=align,
             va="center" if labels_right else "top", fontsize=7,
             fontweight="bold" if data.get("top") else "normal",
+            color="black" if data.get("top") or data.get("input") else "#555555",
             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
         )  # fmt: skip
 
 
-def _marker(plt: Any, color: str, label: str, edge: str = "none") -> Any:
-    return plt.Line2D([], [], marker="o", ls="", mfc=color, mec=edge, label=label, markersize=8)
+def _marker(plt: Any, color: str, label: str, edge: str = "none", alpha: float = 1.0) -> Any:
+    return plt.Line2D(
+        [], [], marker="o", ls="", mfc=color, mec=edge, label=label, markersize=8, alpha=alpha
+    )
 
 
 def _save(fig: Any, plt: Any, path: str | Path, dpi: int) -> Path:
@@ -234,6 +329,7 @@ def write_html(
     from pyvis.network import Network
 
     graph = explanation.subgraph(k, types, max_len=max_len)
+    _nonempty(graph, explanation, k, max_len)
     net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
     sizes = _sizes(graph, 10, 40)
     for (node, data), size in zip(graph.nodes(data=True), sizes):
@@ -249,7 +345,7 @@ def write_html(
             borderWidth=3 if data.get("input") else 1,
         )
     for u, v, key in graph.edges(keys=True):
-        net.add_edge(u, v, title=key, label=key, font={"size": 8})
+        net.add_edge(u, v, title=key, label=key, font={"size": 8}, color=relation_color(key))
     html = _CDN_TAG.sub("", net.generate_html())
     path = Path(path)
     path.write_text(html, encoding="utf-8")

@@ -1,0 +1,114 @@
+"""``kgfusion explain`` output options on a tiny trained model (issue 15 items 20 and 24)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import kg
+from fusion.app.cli import app
+from fusion.data.synthetic import make_planted_cohort, pathway_genes
+
+pytestmark = pytest.mark.slow
+
+RUN_YAML = """\
+kg: {{preset: embedded}}
+cohort: {{format: tables, path: {cohort}}}
+model:
+  name: kgfusion
+  params: {{n_ensemble: 1, max_epochs: 5, hidden: 4, embedding: 8, random_state: 0}}
+output: {out}
+"""
+runner = CliRunner()
+
+
+def _run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A model folder written by ``kgfusion train``, its cohort folder and one patient."""
+    root = tmp_path_factory.mktemp("explain")
+    graph = kg.build_kg(kg.embedded_config(), progress=False)
+    pathways = [
+        p for p in graph.nodes_of_type("pathway") if 20 <= len(pathway_genes(graph, p)) <= 40
+    ]
+    cohort, _ = make_planted_cohort(graph, pathways[:2], n_samples=40, n_features=80, seed=0)
+    folder = root / "cohort"
+    folder.mkdir()
+    for name in cohort:
+        cohort[name].dropna(how="all").rename_axis("sample").to_csv(folder / f"{name}.csv")
+    cohort.labels.rename("label").rename_axis("sample").to_csv(folder / "labels.csv")
+    (root / "run.yaml").write_text(RUN_YAML.format(cohort=folder, out=root / "out"))
+    code, out = _run("train", root / "run.yaml", "--no-progress")
+    assert code == 0, out
+    return root / "out" / "model", folder, str(cohort.samples[0])
+
+
+def test_json_out_writes_the_file(model: tuple[Path, Path, str], tmp_path: Path) -> None:
+    folder, cohort, patient = model
+    target = tmp_path / "e.json"
+    code, out = _run("explain", "-m", folder, "-d", cohort, "-p", patient, "-t", "pathway",
+                     "--top", "4", "-f", "json", "-o", target)  # fmt: skip
+    assert code == 0, out
+    assert out.strip() == f"wrote {target}"  # was: printed, -o ignored
+    payload = json.loads(target.read_text())
+    assert payload[0]["patient"] == patient and len(payload[0]["top"]) == 4
+    table = tmp_path / "e.txt"
+    code, out = _run("explain", "-m", folder, "-d", cohort, "-p", patient, "-o", table)
+    assert code == 0 and f"patient {patient}" in table.read_text()
+
+
+def test_table_leaves_out_zero_scores(model: tuple[Path, Path, str]) -> None:
+    folder, cohort, patient = model
+    args = ("explain", "-m", folder, "-d", cohort, "-p", patient, "-t", "pathway", "--top", "50",
+            "--method", "ig_features", "--decompose")  # fmt: skip
+    code, out = _run(*args)
+    assert code == 0, out
+    rows = [line for line in out.splitlines() if line.strip().startswith("reactome:")]
+    assert rows and all(float(line.split()[-2]) > 0 for line in rows)
+    assert "score 0; --include-zero lists them" in out
+    code, full = _run(*args, "--include-zero")
+    assert code == 0 and len([x for x in full.splitlines() if "reactome:" in x]) > len(rows)
+
+
+def test_subgraph_formats_write_files(model: tuple[Path, Path, str], tmp_path: Path) -> None:
+    folder, cohort, patient = model
+    for fmt in ("png", "graphml", "html"):
+        target = tmp_path / f"e.{fmt}"
+        code, out = _run("explain", "-m", folder, "-d", cohort, "-p", patient, "-t", "pathway",
+                         "-f", fmt, "-o", target)  # fmt: skip
+        assert code == 0 and target.stat().st_size > 0, out
+
+
+@pytest.mark.parametrize("fmt", ["png", "graphml", "html"])
+def test_an_empty_subgraph_is_refused_naming_the_max_len(tmp_path: Path, fmt: str) -> None:
+    """The top node is 2 hops from the only input: --max-len 1 reaches nothing. Before: png
+    crashed (figure size nan), graphml wrote an empty graph."""
+    import pandas as pd
+
+    from fusion import FusionError
+    from fusion.app.cli_run import ExplainFormat, _emit_explanations
+    from fusion.explanations import Explanation
+    from kg import KnowledgeGraph, make_edges, make_nodes
+
+    nodes = pd.concat(
+        [make_nodes(["NCBIGene:1"], "gene", "t"), make_nodes(["L", "T"], "pathway", "t")]
+    )
+    graph = KnowledgeGraph(
+        nodes, make_edges(["NCBIGene:1", "L"], ["member_of", "part_of"], ["L", "T"], "t")
+    )
+    e = Explanation(
+        graph, pd.Series({"T": 1.0}), ["NCBIGene:1"], "p1", method="ig", probability=0.9
+    )
+    target = tmp_path / f"e.{fmt}"
+    with pytest.raises(FusionError, match="max.len.* 2"):
+        _emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=1)
+    assert not target.exists()
+    _emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=2)
+    assert target.stat().st_size > 0
