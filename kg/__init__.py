@@ -5,7 +5,16 @@ objects, :func:`compose` and :func:`build_kg` merge them (with an on-disk cache)
 asks questions of them, and exporters write RDF/Turtle, GraphML, node-link JSON and PyG
 ``HeteroData``. ``kg`` never imports torch at import time; :func:`to_hetero_data` imports it
 when called.
+
+Public names are imported on first use (PEP 562 ``__getattr__``): ``import kg`` costs only the
+exception classes, so ``from kg import KGError`` and the command line start at once, and pandas,
+networkx or rdflib load with the first reader, graph or query that needs them.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from kg._exceptions import (
     AmbiguousIdError,
@@ -20,114 +29,174 @@ from kg._exceptions import (
     UnknownNodeTypeError,
     UnsafeRDFError,
 )
-from kg.adjacency import adjacency_matrix
-from kg.build import SHARED_FILES, KGConfig, Source, build_kg, shared_sources
-from kg.bundled import embedded_config
-from kg.config_io import load_yaml
-from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
-from kg.graph import (
-    EDGE_COLUMNS,
-    NODE_COLUMNS,
-    NODE_TYPES,
-    KGInfo,
-    KnowledgeGraph,
-    compose,
-    make_edges,
-    make_nodes,
-)
-from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
-from kg.index import GraphIndex
-from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
-from kg.obo import read_obo
-from kg.pruning import seed_closure
-from kg.query import (
-    all_simple_paths,
-    induced_subgraph_by_type,
-    neighborhood,
-    path_edges,
-    shortest_paths,
-    subterms,
-    superterms,
-)
-from kg.rdf import read_rdf, to_rdf, write_turtle
-from kg.store import load_kg, save_kg
-from kg.tables import (
-    read_edge_table,
-    read_gaf,
-    read_gene2go,
-    read_gmt,
-    read_hpo_annotations,
-    read_mirna_targets,
-    read_reactome_pathways,
-)
+
+if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
+    from kg.adjacency import adjacency_matrix
+    from kg.build import SHARED_FILES, KGConfig, Source, build_kg, shared_sources
+    from kg.bundled import embedded_config
+    from kg.config_io import load_yaml
+    from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
+    from kg.graph import (
+        EDGE_COLUMNS,
+        NODE_COLUMNS,
+        NODE_TYPES,
+        KGInfo,
+        KnowledgeGraph,
+        compose,
+        make_edges,
+        make_nodes,
+    )
+    from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
+    from kg.index import GraphIndex
+    from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
+    from kg.obo import read_obo
+    from kg.pruning import seed_closure
+    from kg.query import (
+        all_simple_paths,
+        induced_subgraph_by_type,
+        neighborhood,
+        path_edges,
+        shortest_paths,
+        subterms,
+        superterms,
+    )
+    from kg.rdf import read_rdf, to_rdf, write_turtle
+    from kg.store import load_kg, save_kg
+    from kg.tables import (
+        read_edge_table,
+        read_gaf,
+        read_gene2go,
+        read_gmt,
+        read_hpo_annotations,
+        read_mirna_targets,
+        read_reactome_pathways,
+    )
 
 __all__ = [
-    # errors
+    "EDGE_COLUMNS",
+    "NODE_COLUMNS",
+    "NODE_TYPES",
+    "REVERSE_PREFIX",
+    "SHARED_FILES",
     "AmbiguousIdError",
     "ConflictingDefinitionError",
     "CycleError",
     "DanglingReferenceError",
     "ForeignFolderError",
+    "GeneNormalizer",
+    "GraphIndex",
+    "KGConfig",
     "KGError",
+    "KGInfo",
+    "KnowledgeGraph",
+    "NodeIndex",
     "ParseError",
+    "Resolution",
+    "Source",
     "UnknownFormatError",
     "UnknownNodeError",
     "UnknownNodeTypeError",
     "UnsafeRDFError",
-    # model
-    "EDGE_COLUMNS",
-    "NODE_COLUMNS",
-    "NODE_TYPES",
-    "KGInfo",
-    "KnowledgeGraph",
+    "adjacency_matrix",
+    "all_simple_paths",
+    "build_kg",
     "compose",
+    "embedded_config",
+    "induced_subgraph_by_type",
+    "load_kg",
+    "load_yaml",
     "make_edges",
     "make_nodes",
-    # readers
-    "read_obo",
-    "read_rdf",
+    "mirna_id",
+    "mirna_stem",
+    "neighborhood",
+    "path_edges",
     "read_edge_table",
     "read_gaf",
     "read_gene2go",
     "read_gmt",
+    "read_graphml",
     "read_hpo_annotations",
     "read_mirna_targets",
+    "read_node_link_json",
+    "read_obo",
+    "read_rdf",
     "read_reactome_pathways",
-    # ids
-    "GeneNormalizer",
-    "Resolution",
-    "mirna_id",
-    "mirna_stem",
-    # build
-    "KGConfig",
-    "Source",
-    "build_kg",
-    "embedded_config",
-    "shared_sources",
-    "SHARED_FILES",
-    "load_yaml",
-    "load_kg",
     "save_kg",
-    # queries
-    "GraphIndex",
-    "all_simple_paths",
-    "induced_subgraph_by_type",
-    "neighborhood",
-    "path_edges",
+    "seed_closure",
+    "shared_sources",
     "shortest_paths",
     "subterms",
     "superterms",
-    # algorithms
-    "adjacency_matrix",
-    "seed_closure",
-    # export
-    "NodeIndex",
-    "REVERSE_PREFIX",
     "to_hetero_data",
     "to_rdf",
-    "write_turtle",
-    "read_graphml",
-    "read_node_link_json",
     "write_graphml",
     "write_node_link_json",
+    "write_turtle",
 ]
+
+#: Where each lazily exported name lives (module → names), the same as the imports above.
+_EXPORTS = {
+    "kg.adjacency": ("adjacency_matrix",),
+    "kg.build": ("SHARED_FILES", "KGConfig", "Source", "build_kg", "shared_sources"),
+    "kg.bundled": ("embedded_config",),
+    "kg.config_io": ("load_yaml",),
+    "kg.export": ("read_graphml", "read_node_link_json", "write_graphml", "write_node_link_json"),
+    "kg.graph": (
+        "EDGE_COLUMNS",
+        "NODE_COLUMNS",
+        "NODE_TYPES",
+        "KGInfo",
+        "KnowledgeGraph",
+        "compose",
+        "make_edges",
+        "make_nodes",
+    ),
+    "kg.hetero": ("REVERSE_PREFIX", "NodeIndex", "to_hetero_data"),
+    "kg.index": ("GraphIndex",),
+    "kg.normalize": ("GeneNormalizer", "Resolution", "mirna_id", "mirna_stem"),
+    "kg.obo": ("read_obo",),
+    "kg.pruning": ("seed_closure",),
+    "kg.query": (
+        "all_simple_paths",
+        "induced_subgraph_by_type",
+        "neighborhood",
+        "path_edges",
+        "shortest_paths",
+        "subterms",
+        "superterms",
+    ),
+    "kg.rdf": ("read_rdf", "to_rdf", "write_turtle"),
+    "kg.store": ("load_kg", "save_kg"),
+    "kg.tables": (
+        "read_edge_table",
+        "read_gaf",
+        "read_gene2go",
+        "read_gmt",
+        "read_hpo_annotations",
+        "read_mirna_targets",
+        "read_reactome_pathways",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name (or a submodule, as ``kg.query``) on first access, then keep it."""
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg) from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AmbiguousIdError",
+    "ConflictingDefinitionError",
+    "CycleError",
+    "DanglingReferenceError",
+    "ForeignFolderError",
     "KGError",
     "ParseError",
     "UnknownFormatError",
-    "DanglingReferenceError",
-    "CycleError",
-    "ConflictingDefinitionError",
-    "UnsafeRDFError",
     "UnknownNodeError",
     "UnknownNodeTypeError",
-    "AmbiguousIdError",
-    "ForeignFolderError",
+    "UnsafeRDFError",
 ]
 
 

@@ -15,16 +15,16 @@ from typing import Literal
 import pandas as pd
 
 __all__ = [
-    "PathLike",
     "OnDangling",
-    "provenance_of",
-    "type_of_prefix",
-    "types_of_prefix",
-    "open_text",
-    "read_lines",
+    "PathLike",
     "find_line",
     "gc_paused",
+    "open_text",
+    "provenance_of",
+    "read_lines",
     "sha256_of",
+    "type_of_prefix",
+    "types_of_prefix",
 ]
 
 PathLike = str | Path

@@ -1,17 +1,22 @@
-"""``kgfusion kg ...``: build, inspect, export and query knowledge graphs from the shell."""
+"""``kgfusion kg ...``: build, inspect, export and query knowledge graphs from the shell.
+
+The commands import the modules they use (pandas, networkx, ...) when they run, so that
+``--help`` and the ``kgfusion`` command line start without them.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kg._exceptions import KGError
-from kg.build import KGConfig, Source, build_kg, default_cache_dir, shared_sources
-from kg.bundled import embedded_config, generate_bundle
-from kg.store import load_kg, save_kg
+
+if TYPE_CHECKING:
+    from kg.build import Source
+    from kg.graph import KnowledgeGraph
 
 __all__ = ["app"]
 
@@ -86,6 +91,10 @@ def build(
 
       kgfusion kg build -s obo:go.obo.gz -s gene2go:gene2go.tsv.gz -o go.kg
     """
+    from kg.build import KGConfig, build_kg, default_cache_dir, shared_sources
+    from kg.bundled import embedded_config
+    from kg.store import save_kg
+
     try:
         if config is not None:
             cfg = KGConfig.from_yaml(config)
@@ -105,6 +114,8 @@ def build(
 
 
 def _parse_source(text: str) -> Source:
+    from kg.build import Source
+
     fmt, sep, path = text.partition(":")
     if not sep:
         raise typer.BadParameter(f"expected FORMAT:PATH, got {text!r}")
@@ -117,6 +128,8 @@ def info(graph: Annotated[Path, typer.Argument(help="Saved graph folder.")] = DE
 
     Example: kgfusion kg info kgfusion-out/kg
     """
+    from kg.store import load_kg
+
     try:
         typer.echo(str(load_kg(graph).info()))
     except KGError as error:
@@ -139,6 +152,7 @@ def export(
       kgfusion kg export kgfusion-out/kg -f hetero -o kg-hetero   # data.pt + node_index.json
     """
     from kg import export as io
+    from kg.store import load_kg
 
     try:
         kg = load_kg(graph)
@@ -157,7 +171,7 @@ def export(
     typer.echo(f"wrote {out}")
 
 
-def _export_hetero(kg, out: Path, reverse: bool) -> None:
+def _export_hetero(kg: KnowledgeGraph, out: Path, reverse: bool) -> None:
     import torch
 
     from kg.hetero import to_hetero_data
@@ -231,5 +245,7 @@ def bundle(
     data_dir: Annotated[Path, typer.Option(envvar="KGFUSION_DATA")] = Path("../shared/data"),
 ) -> None:
     """Regenerate the embedded default sources in kg/data from the shared data folder."""
+    from kg.bundled import generate_bundle
+
     for path in generate_bundle(data_dir):
         typer.echo(f"wrote {path}")

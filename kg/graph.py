@@ -31,14 +31,14 @@ from kg._exceptions import (
 )
 
 __all__ = [
-    "NODE_COLUMNS",
     "EDGE_COLUMNS",
+    "NODE_COLUMNS",
     "NODE_TYPES",
-    "KnowledgeGraph",
     "KGInfo",
-    "make_nodes",
-    "make_edges",
+    "KnowledgeGraph",
     "compose",
+    "make_edges",
+    "make_nodes",
     "resolve_dangling",
 ]
 

@@ -22,7 +22,7 @@ from kg.graph import KnowledgeGraph
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
-__all__ = ["NodeIndex", "to_hetero_data", "REVERSE_PREFIX"]
+__all__ = ["REVERSE_PREFIX", "NodeIndex", "to_hetero_data"]
 
 #: Prefix of the relation name of added reverse edges (``is_a`` → ``rev_is_a``).
 REVERSE_PREFIX = "rev_"
