@@ -63,8 +63,7 @@ def write_report(
     tables, pictures = {}, []
     for e in patients:
         name = slug(e.patient)
-        table = e.top(200)
-        table = table[table["score"] != 0]  # nodes without attribution say nothing
+        table = e.top(200, nonzero=True)  # nodes without attribution say nothing
         table.to_csv(folder / f"explanation_{name}.csv", index=False, float_format="%.6g")
         tables[e.patient] = f"explanation_{name}.csv"
         plot_subgraph(e, folder / f"subgraph_{name}.png", k=12, types=terms)

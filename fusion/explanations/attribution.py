@@ -39,6 +39,8 @@ class ExplainableEstimator(Protocol):
         Preprocessing fitted in training (``transform(cohort) -> Cohort``).
     feature_names_in_ : mapping of str to pandas.Index
         Features of each modality, in model order.
+    predict_proba : callable
+        The ensemble's class probabilities of a cohort.
     """
 
     models_: list[KGFusionNet]
@@ -46,6 +48,8 @@ class ExplainableEstimator(Protocol):
     classes_: Any
     scaler_: Any
     feature_names_in_: Any
+
+    def predict_proba(self, cohort: Cohort) -> Any: ...
 
 
 #: Provenance of the edges :func:`explanation_kg` adds.
@@ -149,10 +153,7 @@ def explain(
     members = estimator.models_
     batch = cohort_batch(estimator.scaler_.transform(cohort), estimator.feature_names_in_)
     values, observed, present = batch.values, batch.observed, batch.present
-    with torch.no_grad():
-        probability = torch.stack(
-            [torch.softmax(net.eval()(values, observed, present), -1) for net in members]
-        ).mean(0)
+    probability = torch.from_numpy(estimator.predict_proba(cohort))  # the ensemble's, checked
     target = probability.argmax(dim=-1)
     scores = torch.stack(
         [

@@ -73,3 +73,20 @@ def survival_cohort(n: int = 160, seed: int = 0) -> Cohort:
     survival = pd.DataFrame({"time": np.minimum(time, censor), "event": time <= censor}, index=ids)
     frame = pd.DataFrame(x, index=ids, columns=GENES[:6])
     return Cohort({"mRNA": frame}, [Modality("mRNA", "mRNA", "symbol")], survival=survival)
+
+
+class UnfittedEnsemble:
+    """What :func:`fusion.explain` reads of a fitted estimator, over untrained networks: a base
+    for test doubles that set ``models_``, ``kg``, ``classes_``, ``scaler_`` (an identity) and
+    ``feature_names_in_``."""
+
+    def predict_proba(self, cohort: Cohort) -> np.ndarray:
+        """The members' mean softmax, as ``KGFusionClassifier.predict_proba``."""
+        import torch
+
+        from fusion.models import cohort_batch
+
+        batch = cohort_batch(cohort, self.feature_names_in_)
+        with torch.no_grad():
+            outputs = [torch.softmax(net(*batch.inputs()), -1) for net in self.models_]
+        return torch.stack(outputs).mean(0).numpy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 import pytest
+from _cohorts import UnfittedEnsemble
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
@@ -307,7 +308,7 @@ class _Identity:
         return cohort
 
 
-class _Estimator:
+class _Estimator(UnfittedEnsemble):
     """The fitted attributes :func:`fusion.explain` reads, over untrained networks."""
 
     def __init__(self, kg: KnowledgeGraph) -> None:

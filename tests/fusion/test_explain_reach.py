@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _cohorts import UnfittedEnsemble
 
 from fusion import Cohort, InvalidParameterError
 from fusion.explanations import (
@@ -45,7 +46,7 @@ class _Identity:
         return cohort
 
 
-class _Estimator:
+class _Estimator(UnfittedEnsemble):
     """A fitted model whose pruned graph dropped L and bridges the genes to T (as seed_closure
     does); ``kg`` is the full KG, or what a saved model folder keeps: the KG induced by the
     model's nodes, without the genes' paths to T."""
