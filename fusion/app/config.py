@@ -111,6 +111,7 @@ class CohortSection(_Section):
     labels: Path | None = None
     label_column: str | None = None
     label_names: dict[int, str] | None = None
+    views: list[str] | str | None = None  # MOGONET views: "name[:kind[:id_scheme]]", in order
     sample_column: str = "sample"
     synthetic: SyntheticSection | None = None
     holdout: HoldoutSection | None = None

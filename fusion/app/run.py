@@ -100,6 +100,8 @@ def _read_cohort(
     options: dict[str, Any] = {}
     if section.label_names is not None:
         options["label_names"] = section.label_names
+    if section.views is not None:
+        options["views"] = section.views
     cohort = read_cohort(
         section.path,
         section.format,

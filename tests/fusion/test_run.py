@@ -208,3 +208,16 @@ def test_a_holdout_splits_a_cohort_without_an_official_split(tmp_path: Path) -> 
     assert data.test is not None and (data.train.n_samples, data.test.n_samples) == (30, 10)
     assert data.truth is not None and data.truth.pathways == ["reactome:R-HSA-71403"]
     assert set(data.train.samples).isdisjoint(data.test.samples)
+
+
+def test_the_cohort_section_names_mogonet_views(tmp_path: Path) -> None:
+    raw = {
+        "cohort": {
+            "format": "mogonet",
+            "path": str(TINY / "mogonet_tiny"),
+            "views": ["expression:mRNA", "methylation", "mirna:miRNA"],
+        }
+    }
+    cohort = prepare(RunConfig.from_dict(raw), progress=False).cohort
+    assert list(cohort.modalities) == ["expression", "methylation", "mirna"]
+    assert cohort.modalities["expression"].kind == "mRNA"
