@@ -7,7 +7,8 @@ direction are applied while traversing, so no query copies the whole graph.
 
 Edges run subject → object as in the sources (child → parent for ``is_a``/``part_of``, gene →
 term for annotations). Direction-sensitive queries are named for what they return:
-:func:`superterms` follows edges forward (towards the roots), :func:`subterms` backward.
+:func:`superterms` follows edges forward (towards the roots), :func:`subterms` backward (both
+defined in :mod:`kg.hierarchy`, the shared traversal plumbing in ``kg._traverse``).
 
 Every query but :func:`induced_subgraph_by_type` also accepts a :class:`~kg.index.GraphIndex`
 (the compact adjacency of a saved graph, :meth:`GraphIndex.from_saved`) in place of the graph and
@@ -20,13 +21,22 @@ pruned graph may lack ``part_of``, say), so check ``kg.relations`` when a typo i
 from __future__ import annotations
 
 import logging
-import operator
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import pairwise
-from typing import Literal
 
+from kg._traverse import (
+    Direction,
+    Graph,
+    Neighbors,
+    Relations,
+    as_list,
+    bfs_distances,
+    check_int,
+    neighbor_function,
+    relation_set,
+)
 from kg.graph import KnowledgeGraph
+from kg.hierarchy import subterms, superterms
 from kg.index import GraphIndex
 
 __all__ = [
@@ -42,98 +52,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Which edges a traversal follows: ``"out"`` subject → object, ``"in"`` object → subject,
-#: ``"both"`` either way.
-Direction = Literal["out", "in", "both"]
-_DIRECTIONS: tuple[str, ...] = ("out", "in", "both")
 
-Relations = str | Iterable[str] | None
-#: What the queries run on: the graph, or the compact index of a saved one.
-Graph = KnowledgeGraph | GraphIndex
-_Neighbors = Callable[[str], Iterable[str]]
-
-
-# ----------------------------------------------------------------------------- helpers
-def _as_list(ids: str | Iterable[str]) -> list[str]:
-    """One id or many as a list without duplicates (order kept)."""
-    return [ids] if isinstance(ids, str) else list(dict.fromkeys(ids))
-
-
-def _relation_set(relations: Relations) -> frozenset[str] | None:
-    if relations is None:
-        return None
-    return frozenset([relations] if isinstance(relations, str) else relations)
-
-
-def _check_int(name: str, value: int, minimum: int, function: str) -> int:
-    """``value`` as an int ``>= minimum`` or a :class:`ValueError`/:class:`TypeError`."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        msg = f"The {name!r} parameter of {function} must be an int; got {value!r} instead."
-        raise TypeError(msg) from None
-    if value < minimum:
-        bound = "non-negative" if minimum == 0 else f">= {minimum}"
-        msg = f"The {name!r} parameter of {function} must be {bound}; got {value} instead."
-        raise ValueError(msg)
-    return value
-
-
-def _neighbor_function(kg: Graph, relations: Relations, direction: str) -> _Neighbors:
-    """A function giving the distinct neighbours of a node along the allowed edges.
-
-    Reads the adjacency of the cached graph directly (a live view, never a copy); parallel edges
-    and edges in both directions between the same pair give one neighbour.
-    """
-    if direction not in _DIRECTIONS:
-        msg = f"direction must be one of {_DIRECTIONS}; got {direction!r} instead."
-        raise ValueError(msg)
-    allowed = _relation_set(relations)
-    if isinstance(kg, GraphIndex):
-        return kg.neighbor_function(allowed, direction)
-    graph = kg.graph
-    adjacencies = {"out": (graph.succ,), "in": (graph.pred,), "both": (graph.succ, graph.pred)}[
-        direction
-    ]
-
-    if allowed is None:
-        if len(adjacencies) == 1:
-            adjacency = adjacencies[0]
-            return lambda node: adjacency[node]
-        return lambda node: dict.fromkeys([*graph.succ[node], *graph.pred[node]])
-
-    def neighbors(node: str) -> Iterable[str]:
-        found: dict[str, None] = {}
-        for adjacency in adjacencies:
-            for other, keys in adjacency[node].items():
-                if other not in found and not allowed.isdisjoint(keys):
-                    found[other] = None
-        return found
-
-    return neighbors
-
-
-def _bfs_distances(
-    neighbors: _Neighbors, seeds: Iterable[str], cutoff: int | None
-) -> dict[str, int]:
-    """Hop distance from the nearest seed of every node within ``cutoff`` hops."""
-    distance = dict.fromkeys(seeds, 0)
-    queue = deque(distance)
-    while queue:
-        node = queue.popleft()
-        depth = distance[node]
-        if cutoff is not None and depth >= cutoff:
-            continue
-        for other in neighbors(node):
-            if other not in distance:
-                distance[other] = depth + 1
-                queue.append(other)
-    return distance
-
-
-# ------------------------------------------------------------------------- queries
 def neighborhood(
     kg: Graph,
     nodes: str | Iterable[str],
@@ -179,97 +98,15 @@ def neighborhood(
     >>> neighborhood(kg, ["GO:3"], k=2, direction="in").number_of_nodes()
     1
     """
-    k = _check_int("k", k, 0, "neighborhood")
-    seeds = kg.check_nodes(_as_list(nodes))
-    found = _bfs_distances(_neighbor_function(kg, relations, direction), seeds, k)
+    k = check_int("k", k, 0, "neighborhood")
+    seeds = kg.check_nodes(as_list(nodes))
+    found = bfs_distances(neighbor_function(kg, relations, direction), seeds, k)
     sub = kg.subgraph(found)
-    allowed = _relation_set(relations)
+    allowed = relation_set(relations)
     if allowed is None:
         return sub
     edges = sub.edges[sub.edges["relation"].isin(allowed)]
     return KnowledgeGraph(sub.nodes, edges, sub.metadata, validate=False)
-
-
-def superterms(
-    kg: Graph,
-    node: str,
-    relations: Relations = ("is_a", "part_of"),
-    *,
-    include_self: bool = False,
-) -> set[str]:
-    """All terms above ``node``: follow ``relations`` forward (child → parent) to the roots.
-
-    Parameters
-    ----------
-    kg : KnowledgeGraph or GraphIndex
-        The graph to query.
-    node : str
-        The starting id.
-    relations : str or iterable of str, optional
-        Relations to follow; ``None`` follows all (default: ``("is_a", "part_of")``).
-    include_self : bool
-        Include ``node`` itself (default: ``False``).
-
-    Returns
-    -------
-    set of str
-
-    Raises
-    ------
-    UnknownNodeError
-        If ``node`` is not a node.
-
-    Examples
-    --------
-    >>> from kg.graph import make_edges, make_nodes
-    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
-    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:2"], "x"))
-    >>> sorted(superterms(kg, "GO:3"))
-    ['GO:1', 'GO:2']
-    """
-    return _closure(kg, node, relations, "out", include_self)
-
-
-def subterms(
-    kg: Graph,
-    node: str,
-    relations: Relations = ("is_a", "part_of"),
-    *,
-    include_self: bool = False,
-) -> set[str]:
-    """All terms below ``node``: follow ``relations`` backward (parent → child) to the leaves.
-
-    Parameters and exceptions are those of :func:`superterms`.
-
-    Examples
-    --------
-    >>> from kg.graph import make_edges, make_nodes
-    >>> kg = KnowledgeGraph(make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "x"),
-    ...                     make_edges(["GO:2", "GO:3"], "is_a", ["GO:1", "GO:2"], "x"))
-    >>> sorted(subterms(kg, "GO:1", include_self=True))
-    ['GO:1', 'GO:2', 'GO:3']
-    """
-    return _closure(kg, node, relations, "in", include_self)
-
-
-def _closure(
-    kg: Graph, node: str, relations: Relations, direction: str, include_self: bool
-) -> set[str]:
-    if not isinstance(node, str):
-        msg = f"node must be one id (a str); got {type(node).__name__}. Call once per node."
-        raise TypeError(msg)
-    kg.check_nodes([node])
-    neighbors = _neighbor_function(kg, relations, direction)
-    seen = {node}
-    stack = [node]
-    while stack:
-        for other in neighbors(stack.pop()):
-            if other not in seen:
-                seen.add(other)
-                stack.append(other)
-    if not include_self:
-        seen.discard(node)  # a cycle back to the node does not make it its own superterm
-    return seen
 
 
 def shortest_paths(
@@ -323,10 +160,10 @@ def shortest_paths(
     []
     """
     if cutoff is not None:
-        cutoff = _check_int("cutoff", cutoff, 1, "shortest_paths")
-    sources = kg.check_nodes(_as_list(sources))
-    targets = kg.check_nodes(_as_list(targets))
-    neighbors = _neighbor_function(kg, relations, "out" if directed else "both")
+        cutoff = check_int("cutoff", cutoff, 1, "shortest_paths")
+    sources = kg.check_nodes(as_list(sources))
+    targets = kg.check_nodes(as_list(targets))
+    neighbors = neighbor_function(kg, relations, "out" if directed else "both")
     paths: list[list[str]] = []
     for source in sources:
         wanted = set(targets) - {source}
@@ -406,13 +243,13 @@ def all_simple_paths(
     >>> all_simple_paths(kg, "a:1", "a:4", max_paths=1)
     [['a:1', 'a:2', 'a:4']]
     """
-    cutoff = _check_int("cutoff", cutoff, 1, "all_simple_paths")
-    max_paths = _check_int("max_paths", max_paths, 1, "all_simple_paths")
-    sources = kg.check_nodes(_as_list(sources))
-    targets = kg.check_nodes(_as_list(targets))
-    forward = _neighbor_function(kg, relations, "out" if directed else "both")
-    backward = _neighbor_function(kg, relations, "in" if directed else "both")
-    to_target = _bfs_distances(backward, targets, cutoff)
+    cutoff = check_int("cutoff", cutoff, 1, "all_simple_paths")
+    max_paths = check_int("max_paths", max_paths, 1, "all_simple_paths")
+    sources = kg.check_nodes(as_list(sources))
+    targets = kg.check_nodes(as_list(targets))
+    forward = neighbor_function(kg, relations, "out" if directed else "both")
+    backward = neighbor_function(kg, relations, "in" if directed else "both")
+    to_target = bfs_distances(backward, targets, cutoff)
     target_set = set(targets)
     paths: list[list[str]] = []
     for length in range(1, cutoff + 1):  # iterative deepening: shortest paths first
@@ -430,7 +267,7 @@ def all_simple_paths(
 
 
 def _paths_of_length(
-    neighbors: _Neighbors,
+    neighbors: Neighbors,
     source: str,
     targets: set[str],
     to_target: dict[str, int],
@@ -494,7 +331,7 @@ def path_edges(
     [('GO:2', 'is_a', 'GO:1'), ('GO:3', 'is_a', 'GO:1')]
     """
     path = kg.check_nodes(path)
-    allowed = _relation_set(relations)
+    allowed = relation_set(relations)
     if isinstance(kg, GraphIndex):
         between: Callable[[str, str], Iterable[str]] = kg.relations_between
     else:
@@ -531,4 +368,4 @@ def induced_subgraph_by_type(kg: KnowledgeGraph, types: str | Iterable[str]) -> 
     >>> induced_subgraph_by_type(kg, "go_term")
     KnowledgeGraph(nodes=2, edges=1, node_types=['go_term'], relations=['is_a'])
     """
-    return kg.subgraph(kg.nodes_of_type(*_as_list(types)))
+    return kg.subgraph(kg.nodes_of_type(*as_list(types)))
