@@ -36,18 +36,10 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.bundled import embedded_config
     from kg.config_io import load_yaml
     from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
-    from kg.graph import (
-        EDGE_COLUMNS,
-        NODE_COLUMNS,
-        NODE_TYPES,
-        KGInfo,
-        KnowledgeGraph,
-        compose,
-        make_edges,
-        make_nodes,
-    )
+    from kg.graph import KGInfo, KnowledgeGraph
     from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
     from kg.index import GraphIndex
+    from kg.merge import compose
     from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
     from kg.obo import read_obo
     from kg.pruning import seed_closure
@@ -61,6 +53,7 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
         superterms,
     )
     from kg.rdf import read_rdf, to_rdf, write_turtle
+    from kg.schema import EDGE_COLUMNS, NODE_COLUMNS, NODE_TYPES, make_edges, make_nodes
     from kg.store import load_kg, save_kg
     from kg.tables import (
         read_edge_table,
@@ -142,18 +135,10 @@ _EXPORTS = {
     "kg.bundled": ("embedded_config",),
     "kg.config_io": ("load_yaml",),
     "kg.export": ("read_graphml", "read_node_link_json", "write_graphml", "write_node_link_json"),
-    "kg.graph": (
-        "EDGE_COLUMNS",
-        "NODE_COLUMNS",
-        "NODE_TYPES",
-        "KGInfo",
-        "KnowledgeGraph",
-        "compose",
-        "make_edges",
-        "make_nodes",
-    ),
+    "kg.graph": ("KGInfo", "KnowledgeGraph"),
     "kg.hetero": ("REVERSE_PREFIX", "NodeIndex", "to_hetero_data"),
     "kg.index": ("GraphIndex",),
+    "kg.merge": ("compose",),
     "kg.normalize": ("GeneNormalizer", "Resolution", "mirna_id", "mirna_stem"),
     "kg.obo": ("read_obo",),
     "kg.pruning": ("seed_closure",),
@@ -167,6 +152,7 @@ _EXPORTS = {
         "superterms",
     ),
     "kg.rdf": ("read_rdf", "to_rdf", "write_turtle"),
+    "kg.schema": ("EDGE_COLUMNS", "NODE_COLUMNS", "NODE_TYPES", "make_edges", "make_nodes"),
     "kg.store": ("load_kg", "save_kg"),
     "kg.tables": (
         "read_edge_table",

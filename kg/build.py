@@ -1,7 +1,7 @@
 """Build one knowledge graph from several sources, with a content-addressed on-disk cache.
 
 A :class:`Source` names a file, its format and reader options; :func:`build_kg` reads every
-source, merges them with :func:`kg.graph.compose` and caches the result under a key made of the
+source, merges them with :func:`kg.merge.compose` and caches the result under a key made of the
 sources' *content* hashes and options, so a second build of the same inputs is a fast load.
 """
 
@@ -26,7 +26,8 @@ from kg._options import option_problem
 from kg._pool import worker_pool
 from kg._source import PathLike, gc_paused, provenance_of, sha256_of
 from kg.config_io import load_yaml
-from kg.graph import KnowledgeGraph, compose, make_edges
+from kg.graph import KnowledgeGraph, make_edges
+from kg.merge import compose
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
 from kg.rdf import read_rdf

@@ -2,7 +2,7 @@
 
 Each reader returns a standalone :class:`~kg.graph.KnowledgeGraph` of ``gene --relation--> term``
 edges and the nodes at both ends (term nodes carry only an id and type until merged with their
-ontology by :func:`kg.graph.compose`). Genes are keyed ``NCBIGene:<entrez>``.
+ontology by :func:`kg.merge.compose`). Genes are keyed ``NCBIGene:<entrez>``.
 """
 
 from __future__ import annotations

@@ -1,20 +1,22 @@
 """The :class:`KnowledgeGraph`: one typed, multi-relational graph with provenance.
 
-A knowledge graph is held as two aligned tables, in the spirit of PyKEEN's mapped triples:
+A knowledge graph is held as two aligned tables (their columns and builders are in
+:mod:`kg.schema`): ``nodes`` indexed by CURIE ``id``, and ``edges``, one row per
+``(source, relation, target)`` triple. Edges run subject → object as in the source (child →
+parent for ``is_a``, gene → term for annotations). The tables make building, merging, caching
+and tensor export vectorised; the :attr:`KnowledgeGraph.graph` property materialises the same
+content once as a :class:`networkx.MultiDiGraph` (relation as edge key) for the graph
+algorithms of :mod:`kg.query`. Graphs from many sources are merged by :func:`kg.merge.compose`.
 
-* ``nodes``: indexed by CURIE ``id``; columns :data:`NODE_COLUMNS`.
-* ``edges``: one row per ``(source, relation, target)`` triple; columns :data:`EDGE_COLUMNS`.
-
-Edges run subject → object as in the source (child → parent for ``is_a``, gene → term for
-annotations). The tables make building, merging, caching and tensor export vectorised; the
-:attr:`KnowledgeGraph.graph` property materialises the same content once as a
-:class:`networkx.MultiDiGraph` (relation as edge key) for the graph algorithms of :mod:`kg.query`.
+Long because :class:`KnowledgeGraph` is one class (about 320 lines) whose table accessors,
+networkx view, reachability and compact pickling share its private tables and cached edge row
+numbers; the table contracts and merging already live in :mod:`kg.schema` and :mod:`kg.merge`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -29,6 +31,15 @@ from kg._exceptions import (
     UnknownNodeError,
     UnknownNodeTypeError,
 )
+from kg.schema import (
+    EDGE_COLUMNS,
+    NODE_COLUMNS,
+    NODE_TYPES,
+    decode,
+    make_edges,
+    make_nodes,
+    resolve_dangling,
+)
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -36,104 +47,13 @@ __all__ = [
     "NODE_TYPES",
     "KGInfo",
     "KnowledgeGraph",
-    "compose",
+    "decode",
     "make_edges",
     "make_nodes",
     "resolve_dangling",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Columns of :attr:`KnowledgeGraph.nodes` (the index is the CURIE ``id``).
-NODE_COLUMNS: tuple[str, ...] = (
-    "type",
-    "name",
-    "namespace",
-    "provenance",
-    "obsolete",
-    "synonyms",
-    "xrefs",
-    "alt_ids",
-)
-#: Columns of :attr:`KnowledgeGraph.edges`.
-EDGE_COLUMNS: tuple[str, ...] = ("source", "relation", "target", "provenance")
-#: Node types produced by the bundled readers (others are allowed).
-NODE_TYPES: tuple[str, ...] = (
-    "gene",
-    "go_term",
-    "pathway",
-    "phenotype",
-    "disease",
-    "mirna",
-    "protein",
-    "ontology_class",
-)
-
-
-def make_nodes(
-    ids: Iterable[str],
-    type: str | Iterable[str],
-    provenance: str | Iterable[str],
-    **columns: Any,
-) -> pd.DataFrame:
-    """Build a node table with every column of :data:`NODE_COLUMNS`.
-
-    Parameters
-    ----------
-    ids : iterable of str
-        CURIE node ids.
-    type : str or iterable of str
-        One node type for all, or one per id.
-    provenance : str or iterable of str
-        Source file/release for all, or one per id.
-    **columns
-        Further columns of :data:`NODE_COLUMNS` (scalars broadcast); missing ones are empty.
-
-    Examples
-    --------
-    >>> make_nodes(["GO:1", "GO:2"], "go_term", "mini.obo", name=["a", "b"]).loc["GO:2", "name"]
-    'b'
-    """
-    unknown = set(columns) - set(NODE_COLUMNS)
-    if unknown:
-        msg = f"Unknown node columns {sorted(unknown)}; expected a subset of {NODE_COLUMNS}."
-        raise ValueError(msg)
-    index = pd.Index(_column(ids), name="id", dtype=object)
-    data: dict[str, Any] = {"type": type, "provenance": provenance, "obsolete": False, **columns}
-    frame = pd.DataFrame(index=index)
-    for column in NODE_COLUMNS:
-        value = data.get(column)
-        # scalars broadcast; list-valued columns (synonyms, ...) are given one list per id
-        frame[column] = value if value is None or isinstance(value, (str, bool)) else _column(value)
-    return frame.astype(object).astype({"obsolete": bool})
-
-
-def make_edges(
-    source: Iterable[str],
-    relation: str | Iterable[str],
-    target: Iterable[str],
-    provenance: str | Iterable[str],
-) -> pd.DataFrame:
-    """Build an edge table with the columns of :data:`EDGE_COLUMNS`.
-
-    Examples
-    --------
-    >>> make_edges(["GO:2"], "is_a", ["GO:1"], "mini.obo").iloc[0].tolist()
-    ['GO:2', 'is_a', 'GO:1', 'mini.obo']
-    """
-    frame = pd.DataFrame({"source": _column(source)}, dtype=object)
-    # scalars broadcast; iterables are taken positionally (never aligned on a pandas index)
-    frame["relation"] = relation if isinstance(relation, str) else _column(relation)
-    frame["target"] = _column(target)
-    frame["provenance"] = provenance if isinstance(provenance, str) else _column(provenance)
-    return frame.astype(object)
-
-
-def _column(values: Iterable[Any]) -> np.ndarray | list[Any]:
-    """Values as a positional column: pandas objects by their array (no index alignment)."""
-    if isinstance(values, (pd.Series, pd.Index)):
-        return values.to_numpy(dtype=object)
-    return values if isinstance(values, np.ndarray) else list(values)
 
 
 @dataclass(frozen=True)
@@ -245,8 +165,18 @@ class KnowledgeGraph:
                 msg = f"edge {end} row numbers must lie in [0, {len(nodes)}); got {rows.min()}..{rows.max()}"
                 raise DanglingReferenceError(msg)
         ids = nodes.index.to_numpy(dtype=object)
-        columns = {"source": ids[source], "relation": relation, "target": ids[target], "provenance": provenance}
-        kg = cls(nodes, pd.DataFrame(columns, index=pd.RangeIndex(len(source)), dtype=object), metadata, validate=False)
+        columns = {
+            "source": ids[source],
+            "relation": relation,
+            "target": ids[target],
+            "provenance": provenance,
+        }
+        kg = cls(
+            nodes,
+            pd.DataFrame(columns, index=pd.RangeIndex(len(source)), dtype=object),
+            metadata,
+            validate=False,
+        )
         kg._edge_rows = (source, target)
         return kg
 
@@ -351,7 +281,10 @@ class KnowledgeGraph:
         is not a node), looked up once and then reused (export, saving, statistics)."""
         if self._edge_rows is None:
             index = self._nodes.index
-            self._edge_rows = (index.get_indexer(self._edges["source"]), index.get_indexer(self._edges["target"]))
+            self._edge_rows = (
+                index.get_indexer(self._edges["source"]),
+                index.get_indexer(self._edges["target"]),
+            )
         return self._edge_rows
 
     def edge_types(self) -> pd.DataFrame:
@@ -474,11 +407,6 @@ def _objects(column: pd.Series) -> pd.Series:
     return column.where(column.notna(), None) if column.hasnans else column
 
 
-def decode(codes: np.ndarray, uniques: np.ndarray | pd.Index) -> np.ndarray:
-    """Object array of factorized values (``None`` for code -1); rows share the unique strings."""
-    return np.append(np.asarray(uniques, dtype=object), None)[codes]
-
-
 def _encode(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(column.to_numpy(dtype=object))
     return codes.astype(np.int32), uniques
@@ -494,7 +422,9 @@ def _unpickle(
     edges: Mapping[str, tuple[np.ndarray, np.ndarray]],
     metadata: dict[str, Any],
 ) -> KnowledgeGraph:
-    rest = rest.assign(**{c: decode(*nodes[c]) for c in _REPETITIVE_NODE_COLUMNS})[list(NODE_COLUMNS)]
+    rest = rest.assign(**{c: decode(*nodes[c]) for c in _REPETITIVE_NODE_COLUMNS})[
+        list(NODE_COLUMNS)
+    ]
     edges_frame = pd.DataFrame({c: decode(*edges[c]) for c in EDGE_COLUMNS}, dtype=object)
     return KnowledgeGraph(rest, edges_frame, metadata, validate=False)
 
@@ -505,73 +435,3 @@ def _present(value: Any) -> bool:
     if isinstance(value, float) and np.isnan(value):
         return False
     return not (isinstance(value, (list, tuple, np.ndarray)) and len(value) == 0)
-
-
-def resolve_dangling(
-    nodes: pd.DataFrame,
-    edges: pd.DataFrame,
-    on_dangling: str,
-    provenance: str,
-    error: Callable[[pd.DataFrame], Exception],
-    source: object = "graph",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Handle edges whose target is not a node, as a reader's ``on_dangling`` option says.
-
-    ``"raise"`` raises ``error(dangling_edges)`` (the reader knows how to name the file and
-    line); ``"drop"`` removes those edges (logged); ``"add"`` creates placeholder nodes named by
-    their id, typed like the edge's source (logged).
-    """
-    dangling = ~edges["target"].isin(nodes.index)
-    if not dangling.any():
-        return nodes, edges
-    if on_dangling == "raise":
-        raise error(edges[dangling])
-    if on_dangling == "drop":
-        logger.warning("%s: dropped %d edge(s) to undeclared nodes", source, int(dangling.sum()))
-        return nodes, edges[~dangling].reset_index(drop=True)
-    added = edges[dangling].drop_duplicates("target")
-    placeholders = make_nodes(
-        added["target"], nodes.loc[added["source"], "type"].to_numpy(), provenance, name=added["target"]
-    )
-    logger.info("%s: added %d placeholder node(s) for undeclared nodes", source, len(placeholders))
-    return pd.concat([nodes, placeholders]), edges
-
-
-def compose(graphs: Iterable[KnowledgeGraph], metadata: Mapping[str, Any] | None = None) -> KnowledgeGraph:
-    """Merge knowledge graphs into one.
-
-    Nodes with the same id are merged: the first graph that gives an attribute wins and later
-    ones fill what it lacks; a node typed differently by two sources is an error. Identical
-    ``(source, relation, target)`` triples are kept once, with the first source's provenance.
-
-    Raises
-    ------
-    ConflictingDefinitionError
-        If two sources give the same id different node types.
-
-    Examples
-    --------
-    >>> a = KnowledgeGraph(make_nodes(["GO:1"], "go_term", "a", name=["x"]), make_edges([], "is_a", [], "a"))
-    >>> b = KnowledgeGraph(make_nodes(["GO:1", "GO:2"], "go_term", "b"), make_edges(["GO:2"], "is_a", ["GO:1"], "b"))
-    >>> merged = compose([a, b])
-    >>> merged.number_of_nodes(), merged.number_of_edges(), merged.nodes.loc["GO:1", "name"]
-    (2, 1, 'x')
-    """
-    graphs = list(graphs)
-    nodes = pd.concat([g.nodes for g in graphs])
-    duplicated = nodes.index.duplicated(keep=False)
-    if duplicated.any():
-        dups = nodes[duplicated]
-        types = dups.groupby(level=0)["type"].nunique()
-        if (types > 1).any():
-            node_id = types.index[types > 1][0]
-            rows = dups.loc[[node_id], ["type", "provenance"]].to_numpy().tolist()
-            msg = f"node {node_id!r} is given conflicting types by its sources: {rows}"
-            raise ConflictingDefinitionError(msg)
-        merged = dups.groupby(level=0, sort=False).first()
-        nodes = pd.concat([nodes[~duplicated], merged])
-    edges = pd.concat([g.edges for g in graphs], ignore_index=True)
-    edges = edges.drop_duplicates(subset=["source", "relation", "target"], keep="first")
-    meta: dict[str, Any] = {"sources": [m for g in graphs for m in g.metadata.get("sources", [])]}
-    meta.update(metadata or {})
-    return KnowledgeGraph(nodes, edges, meta, validate=False)

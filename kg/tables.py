@@ -2,7 +2,7 @@
 
 Each reader returns a standalone :class:`~kg.graph.KnowledgeGraph`: the annotation edges plus
 the nodes at both ends (term nodes may carry only an id and type until merged with their
-ontology by :func:`kg.graph.compose`). Genes are keyed ``NCBIGene:<entrez>``; symbols are turned
+ontology by :func:`kg.merge.compose`). Genes are keyed ``NCBIGene:<entrez>``; symbols are turned
 into those ids by a :class:`kg.normalize.GeneNormalizer`.
 
 This module reads the generic edge tables (:func:`read_edge_table`, :func:`read_mirna_targets`)
