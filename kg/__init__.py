@@ -40,7 +40,8 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
     from kg.index import GraphIndex
     from kg.merge import compose
-    from kg.normalize import GeneNormalizer, Resolution, mirna_id, mirna_stem
+    from kg.mirna import mirna_id, mirna_stem
+    from kg.normalize import GeneNormalizer, Resolution
     from kg.obo import read_obo
     from kg.pruning import seed_closure
     from kg.query import (
@@ -139,7 +140,8 @@ _EXPORTS = {
     "kg.hetero": ("REVERSE_PREFIX", "NodeIndex", "to_hetero_data"),
     "kg.index": ("GraphIndex",),
     "kg.merge": ("compose",),
-    "kg.normalize": ("GeneNormalizer", "Resolution", "mirna_id", "mirna_stem"),
+    "kg.mirna": ("mirna_id", "mirna_stem"),
+    "kg.normalize": ("GeneNormalizer", "Resolution"),
     "kg.obo": ("read_obo",),
     "kg.pruning": ("seed_closure",),
     "kg.query": (

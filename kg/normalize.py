@@ -10,7 +10,8 @@ Two conventions, relied on by every reader and by the fusion models:
 * miRNA nodes are ``mirna:<stem>``, the lowercase precursor-level name without arm (``-5p``,
   ``-3p``, ``*``) and without paralog-locus suffix: precursors ``hsa-mir-1-1`` and
   ``hsa-mir-1-2`` and the mature ``hsa-miR-1-3p`` all become ``mirna:hsa-mir-1``. Precursor
-  (ROSMAP, TCGA) and mature (miRTarBase) names thereby meet on one node.
+  (ROSMAP, TCGA) and mature (miRTarBase) names thereby meet on one node. The miRNA functions
+  live in :mod:`kg.mirna` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -23,122 +24,42 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from kg._exceptions import AmbiguousIdError, ParseError, UnknownNodeError
+from kg._gene_index import build_index, validated_genes
+from kg.mirna import mirna_id, mirna_stem, mirna_stems
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["MAPPED_STATUSES", "GeneNormalizer", "Resolution", "Status", "mirna_id", "mirna_stem", "mirna_stems"]
+__all__ = [
+    "MAPPED_STATUSES",
+    "GeneNormalizer",
+    "Resolution",
+    "Status",
+    "mirna_id",
+    "mirna_stem",
+    "mirna_stems",
+]
 
 #: How a query was resolved (``"ambiguous"``/``"unmapped"``: it was not).
 Status = Literal["symbol", "entrez", "ensembl", "uniprot", "alias", "ambiguous", "unmapped"]
 #: The statuses of a query that resolved to exactly one gene.
 MAPPED_STATUSES: tuple[str, ...] = ("symbol", "entrez", "ensembl", "uniprot", "alias")
 
-# ---------------------------------------------------------------------------------------- miRNA
-
-# species code (hsa, mmu, ebv, hsv1, kshv, ...), kind, then the name proper; matched lowercase
-_MIRNA = re.compile(r"^(?P<species>[a-z]{2,5}\d?)-(?P<kind>mir|let|lin)-(?P<body>[a-z0-9]+(?:-[a-z0-9]+)*)\*?$")
-# miRBase numbering: family number + letter, optional paralog locus, optional arm
-_NUMBERED = re.compile(r"^(?P<family>\d+[a-z]*)(?:-\d+)?(?:-[35]p)?$")
-_ARM = re.compile(r"-[35]p$")
-_PREFIXLESS = re.compile(r"^(?:mir|let|lin)-")
-_SEPARATORS = re.compile(r"\s*[_,;/]\s*")
-# Unicode hyphens and dashes (U+2010..U+2015, minus sign) as found in miRTarBase names
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
-
-
-def mirna_stem(name: str, *, species: str | None = None) -> str | None:
-    """Precursor-level stem of a miRNA name, or ``None`` if ``name`` is not a miRNA name.
-
-    The stem is lowercase, without arm (``-5p``/``-3p``/``*``) and, for miRBase-numbered
-    miRNAs, without the paralog-locus suffix (``hsa-mir-92a-1`` → ``hsa-mir-92a``). Names
-    outside the numbering (viral ``ebv-miR-BART6-5p``) only lose their arm. Combined probes
-    such as ``hsa-miR-106a_hsa-miR-17`` name several miRNAs and give ``None`` here; see
-    :func:`mirna_stems`.
-
-    Parameters
-    ----------
-    name : str
-        Precursor (``hsa-mir-21``, ``hsa-let-7a-1``) or mature (``hsa-miR-21-5p``,
-        ``hsa-miR-21*``) name; surrounding whitespace, case and Unicode dashes are ignored.
-    species : str, optional
-        Species code for names without one (``miR-21``); such names give ``None`` without it.
-
-    Examples
-    --------
-    >>> mirna_stem("hsa-miR-133a-1-3p"), mirna_stem("hsa-let-7a-1"), mirna_stem("hsa-miR-21*")
-    ('hsa-mir-133a', 'hsa-let-7a', 'hsa-mir-21')
-    >>> mirna_stem("ebv-miR-BART6-5p"), mirna_stem("TP53"), mirna_stem("miR-21", species="hsa")
-    ('ebv-mir-bart6', None, 'hsa-mir-21')
-    """
-    if not isinstance(name, str):  # None or NaN from a table
-        return None
-    lowered = name.strip().translate(_DASHES).lower()
-    if species is not None and _PREFIXLESS.match(lowered):
-        lowered = f"{species.lower()}-{lowered}"
-    match = _MIRNA.match(lowered)
-    if match is None:
-        return None
-    body = match["body"]
-    numbered = _NUMBERED.match(body)
-    body = numbered["family"] if numbered else _ARM.sub("", body)
-    return f"{match['species']}-{match['kind']}-{body}"
-
-
-def mirna_stems(name: str, *, species: str | None = None) -> tuple[str, ...]:
-    """Stems of every miRNA a (possibly combined) probe name lists, in order, without repeats.
-
-    Parts are separated by ``_``, ``,``, ``;`` or ``/``; the result is empty unless every part is a
-    miRNA name.
-
-    Examples
-    --------
-    >>> mirna_stems("hsa-miR-106a_hsa-miR-17")
-    ('hsa-mir-106a', 'hsa-mir-17')
-    >>> mirna_stems("hsa-mir-92a-1"), mirna_stems("hsa-miR-21_TP53")
-    (('hsa-mir-92a',), ())
-    """
-    stems = [mirna_stem(part, species=species) for part in _SEPARATORS.split(name.strip())]
-    if any(stem is None for stem in stems):
-        return ()
-    return tuple(dict.fromkeys(stems))  # type: ignore[arg-type]
-
-
-def mirna_id(name: str, *, species: str | None = None) -> str | None:
-    """KG node id ``mirna:<stem>`` of a miRNA name, or ``None`` (see :func:`mirna_stem`).
-
-    Examples
-    --------
-    >>> mirna_id("hsa-miR-92a-3p"), mirna_id("hsa-mir-92a-2"), mirna_id("ACTB")
-    ('mirna:hsa-mir-92a', 'mirna:hsa-mir-92a', None)
-    """
-    stem = mirna_stem(name, species=species)
-    return None if stem is None else f"mirna:{stem}"
-
-
 # ----------------------------------------------------------------------------------------- genes
 
-_REQUIRED = ("entrez_id", "symbol")
-_OPTIONAL = ("ensembl_ids", "uniprot_ids", "aliases", "gene_type", "name")
 # CURIE prefixes a query may carry (upper-cased); the rest of the query is looked up
 _QUERY_PREFIXES = frozenset({"NCBIGENE", "ENTREZ", "ENTREZGENE", "ENSEMBL", "UNIPROTKB", "UNIPROT"})
 # an Ensembl version suffix or a UniProt isoform suffix, dropped when the whole key is unknown
-_SUFFIXED = {"ensembl": re.compile(r"^(ENS[A-Z]*G\d{11})\.\d+$"),
-             "uniprot": re.compile(r"^([OPQ]\d[A-Z\d]{3}\d|[A-NR-Z]\d(?:[A-Z][A-Z\d]{2}\d){1,2})-\d+$")}
-# genes of this type (NCBI phenotype-only records) yield a shared key to any other candidate
-_WEAK_TYPE = "unknown"
-_LIST_SPACES = re.compile(r"\s*;\s*")
-_ENSEMBL_VERSION = re.compile(r"\.\d+(?=;|$)")
+_SUFFIXED = {
+    "ensembl": re.compile(r"^(ENS[A-Z]*G\d{11})\.\d+$"),
+    "uniprot": re.compile(r"^([OPQ]\d[A-Z\d]{3}\d|[A-NR-Z]\d(?:[A-Z][A-Z\d]{2}\d){1,2})-\d+$"),
+}
 
 #: Kinds of key, in lookup order: an official symbol beats an alias that spells the same.
 _KINDS: tuple[str, ...] = ("entrez", "symbol", "ensembl", "uniprot", "alias")
-_COLUMNS = {"symbol": "symbol", "ensembl": "ensembl_ids", "uniprot": "uniprot_ids", "alias": "aliases"}
-# key -> the one gene id (a str), or the candidates when several genes share the key (a tuple)
-_Keys = dict[str, "str | tuple[str, ...]"]
 _Hit = tuple[tuple[str, ...], str]
 
 
@@ -193,9 +114,9 @@ class GeneNormalizer:
     """
 
     def __init__(self, genes: pd.DataFrame, source: str | Path | None = None) -> None:
-        self.genes = _validated(genes, source)
+        self.genes = validated_genes(genes, source)
         self.source = None if source is None else str(source)
-        self._index = _build_index(self.genes)
+        self._index = build_index(self.genes)
 
     @classmethod
     def from_frame(cls, genes: pd.DataFrame) -> GeneNormalizer:
@@ -236,11 +157,18 @@ class GeneNormalizer:
         ('NCBIGene:7157',)
         """
         nodes = kg.nodes
-        genes = nodes[(nodes["type"] == "gene") & nodes.index.str.fullmatch(r"NCBIGene:\d+") & nodes["name"].map(_named)]
+        genes = nodes[
+            (nodes["type"] == "gene")
+            & nodes.index.str.fullmatch(r"NCBIGene:\d+")
+            & nodes["name"].map(_named)
+        ]
         xrefs = genes["xrefs"].map(_items)
 
         def listed(prefix: str) -> list[str]:
-            return [";".join(x.removeprefix(prefix) for x in refs if x.startswith(prefix)) for refs in xrefs]
+            return [
+                ";".join(x.removeprefix(prefix) for x in refs if x.startswith(prefix))
+                for refs in xrefs
+            ]
 
         table = pd.DataFrame(
             {
@@ -282,7 +210,9 @@ class GeneNormalizer:
             if found is not None:
                 return _hit(found, kind)
         for kind, pattern in _SUFFIXED.items():  # only an Ensembl/UniProt id may lose its suffix
-            if (suffixed := pattern.match(key)) and (found := self._index[kind].get(suffixed[1])) is not None:
+            if (suffixed := pattern.match(key)) and (
+                found := self._index[kind].get(suffixed[1])
+            ) is not None:
                 return _hit(found, kind)
         return None
 
@@ -346,7 +276,9 @@ class GeneNormalizer:
         status = ["unmapped" if h is None else h[1] for h in found]
         first = [i[0] if s in MAPPED_STATUSES else None for i, s in zip(ids, status)]
         columns = {"query": queries, "id": first, "ids": ids, "status": status}
-        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+        return pd.DataFrame(
+            {name: pd.Series(values, dtype=object) for name, values in columns.items()}
+        )
 
     # ------------------------------------------------------------------------------- exports
 
@@ -358,7 +290,9 @@ class GeneNormalizer:
     def symbol_to_id(self) -> Mapping[str, str]:
         """Official symbol (exact case) → ``NCBIGene`` id, for symbols naming one gene."""
         keys = self._index["symbol"]
-        hits = zip(self.genes["symbol"].tolist(), map(keys.get, self.genes["symbol"].str.upper().tolist()))
+        hits = zip(
+            self.genes["symbol"].tolist(), map(keys.get, self.genes["symbol"].str.upper().tolist())
+        )
         return MappingProxyType({symbol: found for symbol, found in hits if isinstance(found, str)})
 
     def nodes(self, provenance: str) -> pd.DataFrame:
@@ -381,7 +315,14 @@ class GeneNormalizer:
         uniprot = _prefixed(genes["uniprot_ids"], "UniProtKB:")
         xrefs = (ensembl + ";" + uniprot).str.strip(";")
         synonyms = _split(genes["aliases"])
-        return make_nodes(self._ids, "gene", provenance, name=genes["symbol"].tolist(), synonyms=synonyms, xrefs=_split(xrefs))
+        return make_nodes(
+            self._ids,
+            "gene",
+            provenance,
+            name=genes["symbol"].tolist(),
+            synonyms=synonyms,
+            xrefs=_split(xrefs),
+        )
 
 
 def _prefixed(lists: pd.Series, prefix: str) -> pd.Series:
@@ -402,69 +343,5 @@ def _split(lists: pd.Series) -> list[list[str]]:
     return [text.split(";") if text else [] for text in lists.tolist()]
 
 
-def _validated(genes: pd.DataFrame, source: str | Path | None) -> pd.DataFrame:
-    """Check the required columns and Entrez ids; fill optional columns with empty strings."""
-    missing = [c for c in _REQUIRED if c not in genes.columns]
-    if missing:
-        msg = f"gene table lacks column(s) {missing}; expected {list(_REQUIRED)} and optionally {list(_OPTIONAL)}, got {list(genes.columns)}"
-        raise ParseError(msg, source)
-    genes = genes.reset_index(drop=True)
-    names = [*_REQUIRED, *_OPTIONAL]
-    columns = {c: genes[c].fillna("").astype(str).str.strip() for c in names if c in genes}
-    table = pd.DataFrame(columns, index=genes.index).reindex(columns=names, fill_value="")
-    entrez = table["entrez_id"]
-    checks = (("is not a positive integer", ~entrez.str.fullmatch(r"\d+")), ("is duplicated", entrez.duplicated()), ("has an empty symbol", table["symbol"] == ""))
-    for problem, bad in checks:
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            msg = f"entrez_id {entrez.iloc[row]!r} {problem}; each row must be one gene with a unique Entrez id and a symbol"
-            raise ParseError(msg, source, row + 2 if source is not None else None)
-    return table
-
-
 def _hit(found: str | tuple[str, ...], kind: str) -> _Hit:
     return ((found,), kind) if isinstance(found, str) else (found, "ambiguous")
-
-
-def _build_index(genes: pd.DataFrame) -> dict[str, _Keys]:
-    """One dict per kind of key (see :data:`_KINDS`), from upper-cased key to gene id(s).
-
-    Values are plain id strings (not tuples) for keys of one gene, which keeps the build fast.
-    """
-    ids = ("NCBIGene:" + genes["entrez_id"]).to_numpy(dtype=object)
-    weak = genes["gene_type"].eq(_WEAK_TYPE).to_numpy()
-    index: dict[str, _Keys] = {"entrez": dict(zip(genes["entrez_id"].tolist(), ids.tolist()))}
-    for kind, column in _COLUMNS.items():
-        texts = genes[column].str.upper()
-        # explode the ;-lists at C speed: one join, substitutions and split; rows repeated by length
-        joined = _LIST_SPACES.sub(";", ";".join(texts.tolist()))
-        if kind == "ensembl":
-            joined = _ENSEMBL_VERSION.sub("", joined)
-        keys = np.array(joined.split(";"), dtype=object)
-        rows = np.repeat(np.arange(len(texts)), texts.str.count(";").to_numpy() + 1)
-        index[kind] = _keyed(keys, rows, ids, weak)
-    return index
-
-
-def _keyed(keys: np.ndarray, rows: np.ndarray, ids: np.ndarray, weak: np.ndarray) -> _Keys:
-    """Map each key (of gene ``rows``) to its gene id, or to the tuple of ids that share it.
-
-    Genes flagged ``weak`` give way when a key is shared with any other gene.
-    """
-    codes, uniques = pd.factorize(keys)
-    # each (key, gene) pair once, sorted by key then gene row
-    _, first = np.unique(codes.astype(np.int64) * (len(ids) + 1) + rows, return_index=True)
-    codes, rows = codes[first], rows[first]
-    real = uniques[codes] != ""
-    codes, rows = codes[real], rows[real]
-    strong = ~weak[rows]
-    any_strong = np.bincount(codes, weights=strong, minlength=len(uniques)) > 0
-    keep = strong | ~any_strong[codes]
-    codes, rows = codes[keep], rows[keep]
-    single = np.bincount(codes, minlength=len(uniques))[codes] == 1
-    out: _Keys = dict(zip(uniques[codes[single]].tolist(), ids[rows[single]].tolist()))
-    shared: dict[str, list[str]] = {}
-    for key, gene in zip(uniques[codes[~single]].tolist(), ids[rows[~single]].tolist()):
-        shared.setdefault(key, []).append(gene)
-    out.update((key, tuple(genes)) for key, genes in shared.items())
-    return out

@@ -36,7 +36,7 @@ from kg.gene_annotations import (
 )
 from kg.gene_sets import read_gmt, read_reactome_pathways
 from kg.graph import KnowledgeGraph, make_edges, make_nodes
-from kg.normalize import mirna_id
+from kg.mirna import SEPARATORS, mirna_id
 
 __all__ = [
     "GO_ASPECT_RELATIONS",
@@ -48,9 +48,6 @@ __all__ = [
     "read_mirna_targets",
     "read_reactome_pathways",
 ]
-
-# separators of the miRNAs of one combined entry (as in :func:`kg.normalize.mirna_stems`)
-_MIRNA_SEPARATORS = r"\s*[_,;/]\s*"
 
 
 def read_mirna_targets(
@@ -107,7 +104,7 @@ def read_mirna_targets(
         table = table[~bad_gene]
     genes = entrez_curies(path, table, gene_column)
     # one row per miRNA of combined entries ("hsa-miR-27a-3p, hsa-miR-30b-5p"); index = table row
-    names = table[mirna_column].str.split(_MIRNA_SEPARATORS, regex=True).explode().str.strip()
+    names = table[mirna_column].str.split(SEPARATORS, regex=True).explode().str.strip()
     if species_column in table:
         prefixless = names.str.match(r"(?i)(?:mir|let|lin)[-\u2010-\u2015\u2212]").astype(bool)
         names = names.where(
