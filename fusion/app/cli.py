@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from fusion.app import cli_run as _cli_run
+from fusion.app import cli_store as _cli_store
 from fusion.app.cli_data import data_app
 from fusion.app.cli_demo import demo
+from fusion.app.cli_explore import explore
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -21,8 +23,11 @@ app = typer.Typer(
 app.add_typer(kg_app, name="kg")
 app.add_typer(data_app, name="data")
 app.command("demo")(demo)
+app.command("explore")(explore)
 for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
     app.command()(_command)
+app.command("store")(_cli_store.store)
+app.command("query")(_cli_store.query)
 
 
 @app.callback()

@@ -6,21 +6,18 @@ import json
 import logging
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from fusion._exceptions import FusionError
-from fusion.data.cohort import Cohort
-from fusion.data.io import CohortFormat, read_cohort
-from fusion.data.link import link_cohort
-from kg import KGError
-from kg.build import SHARED_FILES
-from kg.graph import KnowledgeGraph
-from kg.normalize import GeneNormalizer
-from kg.store import load_kg
-from kg.tables import read_mirna_targets
+from fusion.app._options import ERRORS, FormatIn, fail, read_data
+from fusion.data.formats import CohortFormat
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fusion.data.cohort import Cohort
+    from kg import KnowledgeGraph
 
 __all__ = ["data_app"]
 
@@ -37,14 +34,6 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-def _fail(error: BaseException | str) -> typer.Exit:
-    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-_ERRORS = (FusionError, KGError, OSError, ImportError, KeyError)
-
-
 def _read_or_fail(
     path: Path,
     format_in: CohortFormat,
@@ -53,11 +42,11 @@ def _read_or_fail(
     views: str | None = None,
 ) -> Cohort:
     try:
-        return read_cohort(
+        return read_data(
             path, format_in, sample_column=sample_column, label_column=label_column, views=views
         )
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
 
 
 PathArg = Annotated[
@@ -65,9 +54,6 @@ PathArg = Annotated[
     typer.Argument(
         help="MOGONET folder, BRCA mixOmics folder, folder of per-modality tables, or .h5mu/.h5ad file."
     ),
-]
-FormatIn = Annotated[
-    CohortFormat, typer.Option("--format-in", help="Layout of PATH (auto: detect).")
 ]
 FormatOut = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 SampleColumn = Annotated[str, typer.Option(help="tables: the sample-id column.")]
@@ -171,6 +157,8 @@ class _Collect(logging.Handler):
 
 def _mirna_targets(path: Path, on_invalid: OnInvalid) -> tuple[KnowledgeGraph, list[str]]:
     """The miRNA → target graph and what the reader dropped (one message per kind of row)."""
+    from kg import KGError, load_kg, read_mirna_targets
+
     if path.is_dir():
         return load_kg(path), []
     collect, logger = _Collect(), logging.getLogger("kg")
@@ -180,7 +168,7 @@ def _mirna_targets(path: Path, on_invalid: OnInvalid) -> tuple[KnowledgeGraph, l
     except KGError as error:
         if on_invalid is OnInvalid.raise_:
             msg = f"{error}; pass --on-invalid drop to drop such rows (reported)"
-            raise _fail(msg) from None
+            raise fail(msg) from None
         raise
     finally:
         logger.removeHandler(collect)
@@ -231,6 +219,9 @@ def link(
 
       kgfusion data link ../shared/data/mogonet_rosmap --mirna-targets targets.csv --links-out links.tsv
     """
+    from fusion.data.link import link_cohort
+    from kg import SHARED_FILES, GeneNormalizer, load_kg
+
     cohort = _read_or_fail(path, format_in, sample_column, label_column, views)
     dropped: list[str] = []
     try:
@@ -248,8 +239,8 @@ def link(
         if mirna_targets is not None:
             targets, dropped = _mirna_targets(mirna_targets, on_invalid)
         links = link_cohort(cohort, graph, genes=genes, mirna_targets=targets)
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
     if links_out is not None:
         links.links.to_csv(links_out, sep="\t", index=False)
     sources = {

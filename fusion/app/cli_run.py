@@ -7,25 +7,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-import networkx as nx
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.app.config import RunConfig
-from fusion.data.io import CohortFormat, read_cohort
-from kg import KGError
+from fusion.app._options import ERRORS, ConfigArg, FormatIn, Progress, fail, read_data
+from fusion.data.formats import CohortFormat
 
 __all__ = ["evaluate", "explain", "predict", "train"]
-
-_ERRORS = (FusionError, KGError, OSError, KeyError)
-
-ConfigArg = Annotated[Path, typer.Argument(help="Run configuration (YAML); see fusion.app.config.")]
-Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
-
-
-def _fail(error: BaseException) -> typer.Exit:
-    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
 
 
 def _metrics_line(metrics: dict[str, float]) -> str:
@@ -52,10 +40,12 @@ def train(
     from fusion.app.run import fit_from_config
 
     try:
+        from fusion.app.config import RunConfig
+
         run = RunConfig.from_yaml(config)
         result = fit_from_config(run, out=out, progress=progress)
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
     typer.echo(f"saved model to {result.model_dir}")
     if result.test_metrics:
         typer.echo(f"test ({result.n_test} samples): {_metrics_line(result.test_metrics)}")
@@ -81,10 +71,12 @@ def evaluate(
     from fusion.app.run import evaluate_from_config
 
     try:
+        from fusion.app.config import RunConfig
+
         run = RunConfig.from_yaml(config)
         summary, folder = evaluate_from_config(run, out=out, progress=progress)
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
     typer.echo(summary.to_string())
     typer.echo(f"wrote {folder / 'results.csv'} and {folder / 'summary.md'}")
 
@@ -94,9 +86,7 @@ def predict(
     data: Annotated[
         Path, typer.Argument(help="Cohort: MOGONET / BRCA folder, tables folder, .h5mu/.h5ad.")
     ],
-    format_in: Annotated[
-        CohortFormat, typer.Option("--format-in", help="Layout of DATA.")
-    ] = CohortFormat.auto,
+    format_in: FormatIn = CohortFormat.auto,
     part: Annotated[str, typer.Option(help="all, or train/test of an official split.")] = "all",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="CSV file (default: print).")
@@ -112,10 +102,10 @@ def predict(
 
     try:
         estimator = load_model(model)
-        cohort = _part(read_cohort(data, format_in), part)
+        cohort = _part(read_data(data, format_in), part)
         table = predictions(estimator, cohort)
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
     if out is None:
         typer.echo(table.to_string())
     else:
@@ -179,9 +169,7 @@ def explain(
         int, typer.Option(help="With --decompose: terms reached by fewer inputs score 0.")
     ] = 2,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
-    format_in: Annotated[
-        CohortFormat, typer.Option("--format-in", help="Layout of DATA.")
-    ] = CohortFormat.auto,
+    format_in: FormatIn = CohortFormat.auto,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -225,7 +213,7 @@ def explain(
         ):
             raise FusionError(f"--format {format.value} draws one patient; got {len(patient)}")
         estimator = load_model(model)
-        cohort = read_cohort(data, format_in)
+        cohort = read_data(data, format_in)
         explanations = explain_patients(estimator, cohort, patient, method)
         types = node_type or None
         if decompose:
@@ -236,8 +224,8 @@ def explain(
         _emit_explanations(
             explanations, format, out, top, types, namespace, max_len, not include_zero
         )
-    except _ERRORS as error:
-        raise _fail(error) from None
+    except ERRORS as error:
+        raise fail(error) from None
 
 
 def _emit_explanations(
@@ -250,6 +238,8 @@ def _emit_explanations(
     max_len: int = 3,
     nonzero: bool = True,
 ) -> None:
+    import networkx as nx
+
     from fusion.explanations import plot_subgraph, write_html, write_turtle
 
     if fmt is ExplainFormat.ttl:
@@ -324,6 +314,7 @@ def _check_reached(explanation: Any, graph: Any, k: int, max_len: int) -> None:
 
 def _graphml_safe(graph: Any) -> Any:
     """A copy whose attributes are GraphML scalars (lists joined with ``|``, None dropped)."""
+    import networkx as nx
 
     def clean(data: dict[str, Any]) -> dict[str, Any]:
         return {

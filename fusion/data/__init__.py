@@ -16,7 +16,7 @@ _EXPORTS: dict[str, str] = {
     "Cohort": "fusion.data.cohort",
     "Modality": "fusion.data.modality",
     "ModalityKind": "fusion.data.modality",
-    "CohortFormat": "fusion.data.io",
+    "CohortFormat": "fusion.data.formats",
     "read_cohort": "fusion.data.io",
     "read_anndata": "fusion.data.io",
     "read_breast_tcga": "fusion.data.tables",

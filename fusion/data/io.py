@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from enum import Enum
 from pathlib import Path
 from typing import Union
 
 from fusion._exceptions import FusionError, InvalidParameterError
 from fusion.data._anndata import read_anndata, read_mudata
 from fusion.data.cohort import Cohort
+from fusion.data.formats import CohortFormat
 from fusion.data.modality import Modality
 from fusion.data.mogonet import read_mogonet
 from fusion.data.tables import read_breast_tcga, read_modalities
@@ -41,17 +41,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 _LABEL_STEMS = ("labels", "label")
-
-
-class CohortFormat(str, Enum):
-    """How a cohort on disk is laid out (see :func:`read_cohort`)."""
-
-    auto = "auto"
-    mogonet = "mogonet"
-    breast_tcga = "breast-tcga"
-    tables = "tables"
-    h5mu = "h5mu"
-    h5ad = "h5ad"
 
 
 def _detect(path: Path) -> CohortFormat:
