@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
         subterms,
         superterms,
     )
-    from kg.rdf import read_rdf, to_rdf, write_turtle
+    from kg.rdf import read_rdf
+    from kg.rdf_export import to_rdf, write_turtle
     from kg.schema import EDGE_COLUMNS, NODE_COLUMNS, NODE_TYPES, make_edges, make_nodes
     from kg.store import load_kg, save_kg
     from kg.tables import (
@@ -153,7 +154,8 @@ _EXPORTS = {
         "subterms",
         "superterms",
     ),
-    "kg.rdf": ("read_rdf", "to_rdf", "write_turtle"),
+    "kg.rdf": ("read_rdf",),
+    "kg.rdf_export": ("to_rdf", "write_turtle"),
     "kg.schema": ("EDGE_COLUMNS", "NODE_COLUMNS", "NODE_TYPES", "make_edges", "make_nodes"),
     "kg.store": ("load_kg", "save_kg"),
     "kg.tables": (

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 from xml.sax import SAXParseException
 
-from rdflib import Graph, Namespace
+from rdflib import RDFS, Graph, Namespace
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
@@ -25,6 +25,7 @@ from kg._textio import decode, read_bytes
 __all__ = [
     "KGF",
     "KGF_ID",
+    "NODE_PREDICATES",
     "OBO",
     "OBO_IN_OWL",
     "OBO_PREFIXES",
@@ -45,6 +46,13 @@ REL = Namespace("https://w3id.org/kgfusion/relation/")
 KGF_ID = Namespace("https://w3id.org/kgfusion/id/")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+#: Predicate of each exported node column (besides ``owl:deprecated true`` for obsolete nodes).
+NODE_PREDICATES = {
+    "type": KGF.type,
+    "name": RDFS.label,
+    "namespace": KGF.namespace,
+    "provenance": KGF.provenance,
+}
 
 #: CURIE prefixes exported as OBO PURLs (``GO:0008150`` → ``obo:GO_0008150``).
 # fmt: off

@@ -8,12 +8,13 @@ class expressions (``owl:equivalentClass``/``owl:intersectionOf`` blank nodes) a
 give no edges. RDF/XML that declares a DTD or entities is refused before rdflib sees it
 (:class:`~kg.UnsafeRDFError`): nothing is ever fetched or expanded.
 
-Export (:func:`to_rdf`, :func:`write_turtle`) writes each node as an IRI (:func:`curie_to_iri`)
-with ``rdfs:label``, ``kgf:type``, ``kgf:namespace``, ``kgf:provenance`` and ``owl:deprecated``,
-and each edge as one direct triple ``<source> rel:<relation> <target>`` (:data:`REL`), so SPARQL
-sees the graph as it is. :func:`read_turtle`/:func:`from_rdf` read such a graph back, preserving
-node ids, types, names, namespaces and the edge set (RDF has no duplicate triples, and edge
-provenance is not exported: it is set to ``provenance`` on reading).
+Export (:func:`to_rdf`, :func:`write_turtle`, defined in :mod:`kg.rdf_export`) writes each
+node as an IRI (:func:`curie_to_iri`) with ``rdfs:label``, ``kgf:type``, ``kgf:namespace``,
+``kgf:provenance`` and ``owl:deprecated``, and each edge as one direct triple ``<source>
+rel:<relation> <target>`` (:data:`REL`), so SPARQL sees the graph as it is.
+:func:`read_turtle`/:func:`from_rdf` read such a graph back, preserving node ids, types, names,
+namespaces and the edge set (RDF has no duplicate triples, and edge provenance is not exported:
+it is set to ``provenance`` on reading).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import pandas as pd
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
@@ -32,19 +32,19 @@ from kg._exceptions import ConflictingDefinitionError, DanglingReferenceError, P
 from kg._rdf_io import (
     KGF,
     KGF_ID,
+    NODE_PREDICATES,
     OBO,
     OBO_IN_OWL,
     OBO_PREFIXES,
     REL,
-    SAFE_CHARS,
     check_xml_prolog,
     curie_to_iri,
     iri_to_curie,
     parse_rdf,
-    turtle_term,
 )
 from kg._source import OnDangling, PathLike, find_line, provenance_of, types_of_prefix
 from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
+from kg.rdf_export import to_rdf, write_turtle
 
 __all__ = [
     "KGF",
@@ -76,13 +76,6 @@ RELATION_NAMES = {
     "RO_0002215": "capable_of",
 }
 _SYNONYMS = ("hasExactSynonym", "hasRelatedSynonym", "hasBroadSynonym", "hasNarrowSynonym")
-#: Predicate of each exported node column (besides ``owl:deprecated true`` for obsolete nodes).
-_NODE_PREDICATES = {
-    "type": KGF.type,
-    "name": RDFS.label,
-    "namespace": KGF.namespace,
-    "provenance": KGF.provenance,
-}
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -284,7 +277,7 @@ def from_rdf(graph: Graph, *, provenance: str = "rdf") -> KnowledgeGraph:
     (['GO:1', 'GO:2'], [['GO:2', 'is_a', 'GO:1']])
     """
     records: dict[str, dict[str, Any]] = {}
-    for column, predicate in _NODE_PREDICATES.items():
+    for column, predicate in NODE_PREDICATES.items():
         for subject, _, value in sorted(graph.triples((None, predicate, None))):
             records.setdefault(iri_to_curie(str(subject)), {}).setdefault(column, str(value))
     for subject, _, value in graph.triples((None, OWL.deprecated, None)):
@@ -321,83 +314,3 @@ def read_turtle(
     (['go_term', 'reproduction'], 3)
     """
     return from_rdf(parse_rdf(path, format), provenance=provenance or provenance_of(path))
-
-
-# ---------------------------------------------------------------------------------- writing
-def _statements(kg: KnowledgeGraph) -> Iterator[tuple[str, str, Any]]:
-    """``(subject IRI, predicate IRI, value)``: a Python literal, or an IRI wrapped in a tuple."""
-    n = kg.nodes
-    iris = {node_id: curie_to_iri(str(node_id)) for node_id in n.index}
-    values = {c: n[c].tolist() for c in (*_NODE_PREDICATES, "obsolete")}
-    for position, node_id in enumerate(n.index):
-        subject = iris[node_id]
-        for column, predicate in _NODE_PREDICATES.items():
-            value = values[column][position]
-            if isinstance(value, str):
-                yield subject, str(predicate), value
-        if values["obsolete"][position]:
-            yield subject, str(OWL.deprecated), True
-    relations = {r: REL + quote(str(r), safe=SAFE_CHARS) for r in kg.edges["relation"].unique()}
-    e = kg.edges.drop_duplicates(subset=["source", "relation", "target"])
-    for source, relation, target in zip(e["source"], e["relation"], e["target"]):
-        yield iris[source], relations[relation], (iris[target],)
-
-
-def to_rdf(kg: KnowledgeGraph) -> Graph:
-    """The graph as an :class:`rdflib.Graph` (see the module docstring for the layout).
-
-    rdflib's in-memory store costs about 25 µs a triple (GO, 260k triples: ~6 s); to write a
-    file, :func:`write_turtle` is ~5x faster.
-
-    Examples
-    --------
-    >>> nodes = make_nodes(["GO:1", "GO:2"], "go_term", "m")
-    >>> kg = KnowledgeGraph(nodes, make_edges(["GO:2"], "is_a", ["GO:1"], "m"))
-    >>> (URIRef(curie_to_iri("GO:2")), REL.is_a, URIRef(curie_to_iri("GO:1"))) in to_rdf(kg)
-    True
-    """
-    graph = Graph()
-    for prefix, namespace in (("kgf", KGF), ("rel", REL), ("obo", OBO), ("kgfid", KGF_ID)):
-        graph.bind(prefix, namespace)
-    iris: dict[str, URIRef] = {}  # one term object per distinct IRI or value: 2x faster
-    literals: dict[Any, Literal] = {}
-
-    def term(value: Any) -> URIRef | Literal:
-        if isinstance(value, tuple):
-            return iris.get(value[0]) or iris.setdefault(value[0], URIRef(value[0]))
-        return literals.get(value) or literals.setdefault(value, Literal(value))
-
-    graph.addN((term((s,)), term((p,)), term(o), graph) for s, p, o in _statements(kg))
-    return graph
-
-
-_SHORT = {str(RDFS.label): "rdfs:label", str(OWL.deprecated): "owl:deprecated"}
-_SHORT.update({str(KGF[c]): f"kgf:{c}" for c in ("type", "namespace", "provenance")})
-
-
-def write_turtle(kg: KnowledgeGraph, path: PathLike) -> Path:
-    """Write the graph as Turtle, the same triples as :func:`to_rdf` (written directly, fast).
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> nodes = make_nodes(["GO:1", "GO:2"], "go_term", "m")
-    >>> kg = KnowledgeGraph(nodes, make_edges(["GO:2"], "is_a", ["GO:1"], "m"))
-    >>> out = write_turtle(kg, os.path.join(tempfile.mkdtemp(), "kg.ttl"))
-    >>> read_turtle(out).edges[["source", "relation", "target"]].values.tolist()
-    [['GO:2', 'is_a', 'GO:1']]
-    """
-    path = Path(path)
-    lines = [f"@prefix {p}: <{ns}> ." for p, ns in (("rdfs", RDFS), ("owl", OWL), ("kgf", KGF))]
-    lines.append("")
-    lines.extend(
-        f"<{s}> {_SHORT.get(p) or f'<{p}>'} {turtle_term(o)} ." for s, p, o in _statements(kg)
-    )
-    tmp = path.with_name(path.name + ".tmp")
-    try:  # write beside, then rename: an error never leaves a half-written file at path
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    logger.info("wrote %d triples to %s", len(lines) - 4, path)
-    return path
