@@ -56,18 +56,24 @@ def generate_bundle(data_dir: PathLike, out_dir: PathLike = BUNDLE_DIR) -> list[
     out_dir.mkdir(parents=True, exist_ok=True)
     names = pd.read_csv(data_dir / SHARED_FILES["reactome_names"], sep="\t", header=None, dtype=str)
     names = names[names[2] == "Homo sapiens"]
-    hierarchy = pd.read_csv(data_dir / SHARED_FILES["reactome_hierarchy"], sep="\t", header=None, dtype=str)
+    hierarchy = pd.read_csv(
+        data_dir / SHARED_FILES["reactome_hierarchy"], sep="\t", header=None, dtype=str
+    )
     with gzip.open(data_dir / SHARED_FILES["reactome_gmt"], "rt") as handle:
         gmt = handle.read()
     symbols = {g for line in gmt.splitlines() for g in line.split("\t")[2:]}
     genes = pd.read_csv(data_dir / SHARED_FILES["gene_info"], sep="\t", dtype=str)
     aliases = genes["aliases"].fillna("").str.split(";")
     keep = genes["symbol"].isin(symbols) | aliases.map(lambda a: not symbols.isdisjoint(a))
-    genes = genes.loc[keep, ["entrez_id", "symbol", "name", "gene_type", "ensembl_ids", "uniprot_ids", "aliases"]]
+    genes = genes.loc[
+        keep, ["entrez_id", "symbol", "name", "gene_type", "ensembl_ids", "uniprot_ids", "aliases"]
+    ]
     written = []
     for key, frame in (("names", names), ("hierarchy", hierarchy)):
         path = out_dir / BUNDLE_FILES[key]
-        frame.to_csv(path, sep="\t", header=False, index=False, compression={"method": "gzip", "mtime": 0})
+        frame.to_csv(
+            path, sep="\t", header=False, index=False, compression={"method": "gzip", "mtime": 0}
+        )
         written.append(path)
     path = out_dir / BUNDLE_FILES["gmt"]
     with gzip.GzipFile(path, "wb", mtime=0) as handle:
@@ -77,4 +83,3 @@ def generate_bundle(data_dir: PathLike, out_dir: PathLike = BUNDLE_DIR) -> list[
     genes.to_csv(path, sep="\t", index=False, compression={"method": "gzip", "mtime": 0})
     written.append(path)
     return written
-

@@ -88,7 +88,9 @@ class NodeIndex:
         return cls({t: pd.Index(v, dtype=object) for t, v in data.items()})
 
 
-def to_hetero_data(kg: KnowledgeGraph, *, reverse: bool = True, index: NodeIndex | None = None) -> HeteroData:
+def to_hetero_data(
+    kg: KnowledgeGraph, *, reverse: bool = True, index: NodeIndex | None = None
+) -> HeteroData:
     """Convert to ``HeteroData`` with one edge type per ``(src type, relation, dst type)``.
 
     Each node store holds ``num_nodes`` and ``node_id`` (the KG ids in index order); the
@@ -136,7 +138,10 @@ def to_hetero_data(kg: KnowledgeGraph, *, reverse: bool = True, index: NodeIndex
     types, n_rel, n_type = index.node_types, len(relations), len(index.node_types)
     # one integer key per (src type, relation, dst type); each group keeps the edges' order
     keys, group = np.unique((src_type * n_rel + relation) * n_type + dst_type, return_inverse=True)
-    triples = [(types[k // (n_rel * n_type)], relations[k // n_type % n_rel], types[k % n_type]) for k in keys.tolist()]
+    triples = [
+        (types[k // (n_rel * n_type)], relations[k // n_type % n_rel], types[k % n_type])
+        for k in keys.tolist()
+    ]
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(keys) + 1))
     for g in sorted(range(len(keys)), key=triples.__getitem__):

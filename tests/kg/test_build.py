@@ -77,27 +77,44 @@ sources:
         (inputs / "mini_reactome_pathways.txt", "reactome"),
         (inputs / "mini.gmt", "gmt"),
     ]
-    assert config.sources[1].options == {"hierarchy": inputs / "mini_reactome_hierarchy.txt", "species": "Homo sapiens"}
+    assert config.sources[1].options == {
+        "hierarchy": inputs / "mini_reactome_hierarchy.txt",
+        "species": "Homo sapiens",
+    }
     kg = build_kg(config, cache_dir=False, progress=False)
     assert set(kg.node_types) == {"gene", "go_term", "pathway"}
 
 
 def test_config_expands_environment_variables(inputs, monkeypatch):
     monkeypatch.setenv("KG_TEST_INPUTS", str(inputs))
-    config = KGConfig.from_dict({"sources": [{"path": "$KG_TEST_INPUTS/mini.obo", "format": "obo"}]})
+    config = KGConfig.from_dict(
+        {"sources": [{"path": "$KG_TEST_INPUTS/mini.obo", "format": "obo"}]}
+    )
     assert config.sources[0].path == inputs / "mini.obo"
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("sources: [{path: mini.obo, format: obo}]\ncache: here\n", r"kg\.yaml: unknown key\(s\) \['cache'\]"),
-        ("sources: [{path: mini.obo, format: obo, opts: {}}]\n", r"kg\.yaml: unknown key\(s\) \['sources\[0\]\.opts'\]"),
-        ("sources: [{path: missing.obo, format: obo}]\n", r"kg\.yaml: sources\[0\]\.path: file .*missing\.obo does not exist"),
+        (
+            "sources: [{path: mini.obo, format: obo}]\ncache: here\n",
+            r"kg\.yaml: unknown key\(s\) \['cache'\]",
+        ),
+        (
+            "sources: [{path: mini.obo, format: obo, opts: {}}]\n",
+            r"kg\.yaml: unknown key\(s\) \['sources\[0\]\.opts'\]",
+        ),
+        (
+            "sources: [{path: missing.obo, format: obo}]\n",
+            r"kg\.yaml: sources\[0\]\.path: file .*missing\.obo does not exist",
+        ),
         ("sources: [{path: mini.obo}]\n", r"kg\.yaml: sources\[0\] needs 'path' and 'format'"),
         ("sources: []\n", r"kg\.yaml: 'sources' must be a non-empty list"),
         ("- mini.obo\n", r"kg\.yaml: expected a mapping with 'sources'"),
-        ("gene_info: 3\nsources: [{path: mini.obo, format: obo}]\n", r"kg\.yaml: gene_info must be a path string"),
+        (
+            "gene_info: 3\nsources: [{path: mini.obo, format: obo}]\n",
+            r"kg\.yaml: gene_info must be a path string",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(inputs, text, match):
@@ -111,7 +128,9 @@ def test_unknown_format_is_rejected(inputs):
 
 
 def test_symbol_sources_need_gene_info(inputs):
-    with pytest.raises(ParseError, match=r"mini\.gmt \(gmt\) names genes by symbol; give gene_info"):
+    with pytest.raises(
+        ParseError, match=r"mini\.gmt \(gmt\) names genes by symbol; give gene_info"
+    ):
         build_kg([Source(inputs / "mini.gmt", "gmt")], cache_dir=False, progress=False)
 
 
@@ -143,7 +162,10 @@ def test_parallel_and_serial_builds_are_identical(inputs):
     config = mini_config(inputs)
     serial = build_kg(config, cache_dir=False, progress=False, workers=1)
     frames_equal(build_kg(config, cache_dir=False, progress=False, workers=2), serial)
-    assert serial.metadata["sources"] == build_kg(config, cache_dir=False, progress=False, workers=3).metadata["sources"]
+    assert (
+        serial.metadata["sources"]
+        == build_kg(config, cache_dir=False, progress=False, workers=3).metadata["sources"]
+    )
 
 
 def test_progress_bar_on_stderr(inputs, capsys):
@@ -159,7 +181,11 @@ def test_second_build_is_a_cache_hit(inputs, tmp_path, monkeypatch, caplog):
     cold = build_kg(config, cache_dir=cache, progress=False)
     key = cache_key(config)
     assert [p.name for p in cache.iterdir()] == [key]
-    assert sorted(p.name for p in (cache / key).iterdir()) == ["edges.parquet", "metadata.json", "nodes.parquet"]
+    assert sorted(p.name for p in (cache / key).iterdir()) == [
+        "edges.parquet",
+        "metadata.json",
+        "nodes.parquet",
+    ]
     assert cold.metadata["cache_key"] == key
 
     def no_reading(*args, **kwargs):
@@ -186,7 +212,9 @@ def test_cache_key_follows_content_not_paths(inputs, tmp_path):
     hierarchy.write_text("")  # a file named in an option counts too
     assert cache_key(mini_config(moved)) != key
     options = Source(moved / "mini.obo", "obo", {"include_obsolete": True})
-    assert cache_key(KGConfig((options,))) != cache_key(KGConfig((Source(moved / "mini.obo", "obo"),)))
+    assert cache_key(KGConfig((options,))) != cache_key(
+        KGConfig((Source(moved / "mini.obo", "obo"),))
+    )
 
 
 def test_edited_input_is_rebuilt_not_loaded(inputs, tmp_path):
@@ -194,7 +222,10 @@ def test_edited_input_is_rebuilt_not_loaded(inputs, tmp_path):
     build_kg(config, cache_dir=cache, progress=False)
     obo = inputs / "mini.obo"
     obo.write_text(obo.read_text().replace("name: reproduction\n", "name: making more\n"))
-    assert build_kg(config, cache_dir=cache, progress=False).node("GO:0000003")["name"] == "making more"
+    assert (
+        build_kg(config, cache_dir=cache, progress=False).node("GO:0000003")["name"]
+        == "making more"
+    )
     assert len(list(cache.iterdir())) == 2
 
 
@@ -203,7 +234,9 @@ def test_failing_source_raises_and_caches_nothing(inputs, tmp_path, workers):
     gene2go = inputs / "mini_gene2go.tsv"
     gene2go.write_text(gene2go.read_text() + "oops\tTP53\tGO:0000003\tIDA\tbiological_process\n")
     cache = tmp_path / "cache"
-    with pytest.raises(ParseError, match=r"mini_gene2go\.tsv:6: column 'entrez_id' holds 'oops'") as error:
+    with pytest.raises(
+        ParseError, match=r"mini_gene2go\.tsv:6: column 'entrez_id' holds 'oops'"
+    ) as error:
         build_kg(mini_config(inputs), cache_dir=cache, progress=False, workers=workers)
     assert (error.value.path, error.value.line) == (str(gene2go), 6)  # also across processes
     assert not cache.exists() or not any(cache.iterdir())
@@ -237,7 +270,12 @@ def test_real_merged_go_reactome_hpo_counts(real_kg):
     assert (info.number_of_nodes, info.number_of_edges) == (86_164, 716_631)
     # all 43,559 GO terms (with the root "all"), HPO's 19,484 terms less 450 obsolete, every
     # human Reactome pathway, and the genes the annotation sources mention
-    assert info.node_types == {"gene": 20_820, "go_term": 43_559, "pathway": 2_751, "phenotype": 19_034}
+    assert info.node_types == {
+        "gene": 20_820,
+        "go_term": 43_559,
+        "pathway": 2_751,
+        "phenotype": 19_034,
+    }
     assert info.edge_types == {
         ("gene", "enables", "go_term"): 71_779,
         ("gene", "has_phenotype", "phenotype"): 259_012,
@@ -252,7 +290,10 @@ def test_real_merged_go_reactome_hpo_counts(real_kg):
         ("pathway", "part_of", "pathway"): 2_769,
         ("phenotype", "is_a", "phenotype"): 23_392,
     }
-    assert info.provenance["go-basic_2022-07-01.from_GO.db_3.16.0.obo.gz@releases/2022-07-01"] == 85_716
+    assert (
+        info.provenance["go-basic_2022-07-01.from_GO.db_3.16.0.obo.gz@releases/2022-07-01"]
+        == 85_716
+    )
     real_kg.validate()
     tp53 = real_kg.node("NCBIGene:7157")
     assert tp53["name"] == "TP53" and "P53" in tp53["synonyms"]

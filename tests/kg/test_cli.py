@@ -41,24 +41,32 @@ def built(fixtures, tmp_path_factory) -> Path:
 def test_build_with_sources(built):
     kg = load_kg(built)
     assert kg.info().node_types == {"gene": 3, "go_term": 3, "pathway": 3}
-    assert kg.info().relations == {"enables": 1, "involved_in": 2, "is_a": 2, "member_of": 5, "part_of": 1}
+    assert kg.info().relations == {
+        "enables": 1,
+        "involved_in": 2,
+        "is_a": 2,
+        "member_of": 5,
+        "part_of": 1,
+    }
 
 
 def test_build_with_yaml_config_uses_the_cache(fixtures, tmp_path):
     config = tmp_path / "kg.yaml"
     config.write_text(
         f"""
-gene_info: {fixtures / 'mini_kg_gene_info.tsv'}
+gene_info: {fixtures / "mini_kg_gene_info.tsv"}
 sources:
-  - {{path: {fixtures / 'mini.obo'}, format: obo}}
-  - path: {fixtures / 'mini_reactome_pathways.txt'}
+  - {{path: {fixtures / "mini.obo"}, format: obo}}
+  - path: {fixtures / "mini_reactome_pathways.txt"}
     format: reactome
-    options: {{hierarchy: {fixtures / 'mini_reactome_hierarchy.txt'}}}
+    options: {{hierarchy: {fixtures / "mini_reactome_hierarchy.txt"}}}
 """
     )
     cache = tmp_path / "cache"
     for _ in range(2):  # the second run loads the first one's cache
-        result = kg_cli("build", "-c", config, "--cache-dir", cache, "--no-progress", "-o", tmp_path / "g.kg")
+        result = kg_cli(
+            "build", "-c", config, "--cache-dir", cache, "--no-progress", "-o", tmp_path / "g.kg"
+        )
         assert result.exit_code == 0, result.output
         assert "pathway" in result.stdout and "go_term" in result.stdout
     assert len(list(cache.iterdir())) == 1
@@ -66,7 +74,16 @@ sources:
 
 
 def test_build_reports_progress(fixtures, tmp_path):
-    result = kg_cli("build", "-s", f"obo:{fixtures / 'mini.obo'}", "--no-cache", "--workers", "1", "-o", tmp_path / "g.kg")
+    result = kg_cli(
+        "build",
+        "-s",
+        f"obo:{fixtures / 'mini.obo'}",
+        "--no-cache",
+        "--workers",
+        "1",
+        "-o",
+        tmp_path / "g.kg",
+    )
     assert result.exit_code == 0, result.output
     assert "reading sources" in result.stderr
 
@@ -83,13 +100,22 @@ def test_build_reports_progress(fixtures, tmp_path):
 )
 def test_build_bad_input_fails_naming_the_file(fixtures, tmp_path, args, message):
     bad = tmp_path / "bad_g2g.tsv"
-    bad.write_text("entrez_id\tsymbol\tgo_id\tevidence\tnamespace\nx1\tA\tGO:1\tIDA\tbiological_process\n")
+    bad.write_text(
+        "entrez_id\tsymbol\tgo_id\tevidence\tnamespace\nx1\tA\tGO:1\tIDA\tbiological_process\n"
+    )
     yaml = tmp_path / "kg.yaml"
     yaml.write_text(f"sources: [{{path: {fixtures / 'mini.obo'}, format: obo, colour: red}}]\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("sources:\n  - path: a: b\n")
     names = {"fx": fixtures, "bad": bad, "yaml": yaml, "broken_yaml": broken}
-    result = kg_cli("build", *[a.format(**names) for a in args], "--no-cache", "--no-progress", "-o", tmp_path / "g.kg")
+    result = kg_cli(
+        "build",
+        *[a.format(**names) for a in args],
+        "--no-cache",
+        "--no-progress",
+        "-o",
+        tmp_path / "g.kg",
+    )
     assert result.exit_code != 0
     assert message in result.stderr
     assert not (tmp_path / "g.kg").exists()
@@ -113,7 +139,11 @@ def test_export_turtle_is_queryable(built, tmp_path):
     assert kg_cli("export", built, "-f", "ttl", "-o", out).exit_code == 0
     graph = rdflib.Graph().parse(out, format="turtle")
     rows = graph.query('SELECT ?s WHERE { ?s kgf:type "gene" }', initNs={"kgf": KGF})
-    assert {iri_to_curie(str(s)) for (s,) in rows} == {"NCBIGene:7157", "NCBIGene:672", "NCBIGene:1956"}
+    assert {iri_to_curie(str(s)) for (s,) in rows} == {
+        "NCBIGene:7157",
+        "NCBIGene:672",
+        "NCBIGene:1956",
+    }
 
 
 def test_export_graphml_and_json_round_trip(built, tmp_path):
@@ -123,7 +153,10 @@ def test_export_graphml_and_json_round_trip(built, tmp_path):
         result = kg_cli("export", built, "-f", fmt, "-o", out)
         assert result.exit_code == 0, result.output
         back = reader(out)
-        assert back.number_of_nodes() == kg.number_of_nodes() and back.number_of_edges() == kg.number_of_edges()
+        assert (
+            back.number_of_nodes() == kg.number_of_nodes()
+            and back.number_of_edges() == kg.number_of_edges()
+        )
 
 
 def test_export_hetero(built, tmp_path):
@@ -138,7 +171,10 @@ def test_export_hetero(built, tmp_path):
     assert "pathway__rev_member_of__gene" in edges
     no_reverse = tmp_path / "forward"
     assert kg_cli("export", built, "-f", "hetero", "--no-reverse", "-o", no_reverse).exit_code == 0
-    assert not any(k.split("__")[1].startswith("rev_") for k in torch.load(no_reverse / "edge_index.pt", weights_only=True))
+    assert not any(
+        k.split("__")[1].startswith("rev_")
+        for k in torch.load(no_reverse / "edge_index.pt", weights_only=True)
+    )
 
 
 def test_export_unknown_format(built, tmp_path):
@@ -163,7 +199,9 @@ def test_query_superterms_and_subterms(built):
 
 
 def test_query_paths(built):
-    result = kg_cli("query", "paths", "-n", "NCBIGene:672", "--to", "GO:0008150", "--cutoff", "2", "--kg", built)
+    result = kg_cli(
+        "query", "paths", "-n", "NCBIGene:672", "--to", "GO:0008150", "--cutoff", "2", "--kg", built
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert "NCBIGene:672 -enables- GO:0008150" in lines

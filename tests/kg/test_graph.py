@@ -31,7 +31,13 @@ def tiny() -> KnowledgeGraph:
     nodes = pd.concat(
         [
             make_nodes(["GO:1", "GO:2", "GO:3"], "go_term", "go", name=["root", "mid", "leaf"]),
-            make_nodes(["NCBIGene:1", "NCBIGene:2"], "gene", "genes", name=["A", "B"], synonyms=[["a1"], []]),
+            make_nodes(
+                ["NCBIGene:1", "NCBIGene:2"],
+                "gene",
+                "genes",
+                name=["A", "B"],
+                synonyms=[["a1"], []],
+            ),
             make_nodes(["reactome:R-1"], "pathway", "reactome", name=["P"]),
         ]
     )
@@ -92,7 +98,13 @@ def test_unknown_ids_and_types_raise(tiny):
 
 def test_compose_merges_attributes_and_rejects_type_conflicts(tiny):
     extra = KnowledgeGraph(
-        make_nodes(["GO:1", "HP:1"], ["go_term", "phenotype"], "other", name=["other root", "ph"], namespace=["bp", None]),
+        make_nodes(
+            ["GO:1", "HP:1"],
+            ["go_term", "phenotype"],
+            "other",
+            name=["other root", "ph"],
+            namespace=["bp", None],
+        ),
         make_edges(["HP:1"], "is_a", ["GO:1"], "other"),
         validate=False,
     )
@@ -100,7 +112,9 @@ def test_compose_merges_attributes_and_rejects_type_conflicts(tiny):
     assert merged.number_of_nodes() == 7 and merged.number_of_edges() == 6
     assert merged.node("GO:1")["name"] == "root"  # first source wins
     assert merged.node("GO:1")["namespace"] == "bp"  # later sources fill gaps
-    clash = KnowledgeGraph(make_nodes(["GO:1"], "disease", "bad"), make_edges([], "is_a", [], "bad"))
+    clash = KnowledgeGraph(
+        make_nodes(["GO:1"], "disease", "bad"), make_edges([], "is_a", [], "bad")
+    )
     with pytest.raises(ConflictingDefinitionError, match="conflicting types"):
         compose([tiny, clash])
 
@@ -139,7 +153,9 @@ def test_from_rows_checks_the_row_numbers(tiny):
 
 
 def test_store_rejects_dangling_edges_and_bad_files(tiny, tmp_path):
-    dangling = KnowledgeGraph(tiny.nodes, make_edges(["GO:1"], "is_a", ["GO:404"], "x"), validate=False)
+    dangling = KnowledgeGraph(
+        tiny.nodes, make_edges(["GO:1"], "is_a", ["GO:404"], "x"), validate=False
+    )
     with pytest.raises(DanglingReferenceError, match="GO:404"):
         save_kg(dangling, tmp_path / "bad.kg")
     assert not list(tmp_path.iterdir())
@@ -181,7 +197,9 @@ def test_hetero_data_edge_types_and_back_mapping(tiny, tmp_path):
     with pytest.raises(UnknownNodeError):
         index.to_index("gene", ["NCBIGene:404"])
     partial = NodeIndex({**index.ids, "gene": pd.Index(["NCBIGene:1"], dtype=object)})
-    with pytest.raises(UnknownNodeError, match=r"edge source\(s\) are not in the node index, e.g. \['NCBIGene:2'"):
+    with pytest.raises(
+        UnknownNodeError, match=r"edge source\(s\) are not in the node index, e.g. \['NCBIGene:2'"
+    ):
         to_hetero_data(tiny, index=partial)
 
 
@@ -190,9 +208,16 @@ def random_kgs(draw):
     n = draw(st.integers(1, 15))
     types = draw(st.lists(st.sampled_from(["gene", "go_term", "pathway"]), min_size=n, max_size=n))
     ids = [f"X:{i}" for i in range(n)]
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from(["is_a", "r"])), max_size=30))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from(["is_a", "r"])),
+            max_size=30,
+        )
+    )
     nodes = make_nodes(ids, types, "h")
-    edges = make_edges([ids[a] for a, _, _ in pairs], [r for *_, r in pairs], [ids[b] for _, b, _ in pairs], "h")
+    edges = make_edges(
+        [ids[a] for a, _, _ in pairs], [r for *_, r in pairs], [ids[b] for _, b, _ in pairs], "h"
+    )
     return KnowledgeGraph(nodes, edges.drop_duplicates(subset=["source", "relation", "target"]))
 
 
@@ -204,7 +229,9 @@ def test_property_hetero_round_trip_preserves_edges_per_type(kg):
     recovered = set()
     for src_type, relation, dst_type in data.edge_types:
         s, d = data[src_type, relation, dst_type].edge_index.tolist()
-        recovered |= set(zip(index.to_ids(src_type, s), [relation] * len(s), index.to_ids(dst_type, d)))
+        recovered |= set(
+            zip(index.to_ids(src_type, s), [relation] * len(s), index.to_ids(dst_type, d))
+        )
     assert recovered == set(map(tuple, kg.edges[["source", "relation", "target"]].to_numpy()))
     for node_type in index.node_types:  # the id map is a bijection per type
         ids = index.ids[node_type]

@@ -82,20 +82,30 @@ def test_ambiguous_alias_reports_every_candidate(norm):
     assert found.status == "ambiguous"
     assert found.ids == ("NCBIGene:100", "NCBIGene:200")
     assert found.id is None
-    with pytest.raises(AmbiguousIdError, match=r"'shared' is ambiguous.*NCBIGene:100 \(GENEA\).*NCBIGene:200 \(GENEB\)"):
+    with pytest.raises(
+        AmbiguousIdError,
+        match=r"'shared' is ambiguous.*NCBIGene:100 \(GENEA\).*NCBIGene:200 \(GENEB\)",
+    ):
         norm.resolve_one("shared")
 
 
 def test_symbol_shared_by_two_real_genes_is_ambiguous(norm):
-    assert norm.resolve("TRNAX") == Resolution("TRNAX", ("NCBIGene:301", "NCBIGene:302"), "ambiguous")
+    assert norm.resolve("TRNAX") == Resolution(
+        "TRNAX", ("NCBIGene:301", "NCBIGene:302"), "ambiguous"
+    )
     with pytest.raises(LookupError):  # AmbiguousIdError is a LookupError
         norm.resolve_one("TRNAX")
 
 
-@pytest.mark.parametrize("query", ["FOO", "", "?|999999", "123456789", "TP53.2", "ENSG00000000001.1", "NCBIGene:1", "P99999-1"])
+@pytest.mark.parametrize(
+    "query",
+    ["FOO", "", "?|999999", "123456789", "TP53.2", "ENSG00000000001.1", "NCBIGene:1", "P99999-1"],
+)
 def test_unmapped(norm, query):
     assert norm.resolve(query) == Resolution(query, (), "unmapped")
-    with pytest.raises(UnknownNodeError, match="not an official symbol, alias, Entrez, Ensembl or UniProt id"):
+    with pytest.raises(
+        UnknownNodeError, match="not an official symbol, alias, Entrez, Ensembl or UniProt id"
+    ):
         norm.resolve_one(query)
 
 
@@ -112,12 +122,39 @@ def test_resolution_is_frozen(norm):
 
 
 def test_resolve_many_matches_resolve_and_keeps_order(norm):
-    queries = ["TP53", "shared", "FOO", "ENSG00000146648.2", "TP53", None, float("nan"), "EGFR|1956"]
+    queries = [
+        "TP53",
+        "shared",
+        "FOO",
+        "ENSG00000146648.2",
+        "TP53",
+        None,
+        float("nan"),
+        "EGFR|1956",
+    ]
     table = norm.resolve_many(queries)
     assert list(table.columns) == ["query", "id", "ids", "status"]
     assert len(table) == len(queries)
-    assert table["id"].tolist() == ["NCBIGene:7157", None, None, "NCBIGene:1956", "NCBIGene:7157", None, None, "NCBIGene:1956"]
-    assert table["status"].tolist() == ["symbol", "ambiguous", "unmapped", "ensembl", "symbol", "unmapped", "unmapped", "entrez"]
+    assert table["id"].tolist() == [
+        "NCBIGene:7157",
+        None,
+        None,
+        "NCBIGene:1956",
+        "NCBIGene:7157",
+        None,
+        None,
+        "NCBIGene:1956",
+    ]
+    assert table["status"].tolist() == [
+        "symbol",
+        "ambiguous",
+        "unmapped",
+        "ensembl",
+        "symbol",
+        "unmapped",
+        "unmapped",
+        "entrez",
+    ]
     for query, ids, status in zip(queries[:5], table["ids"], table["status"]):
         assert norm.resolve(query) == Resolution(query, ids, status)
 
@@ -149,7 +186,9 @@ def test_nodes_table(norm):
 
 
 def test_optional_columns_may_be_missing_or_nan():
-    frame = pd.DataFrame({"entrez_id": [7157, 1956], "symbol": ["TP53", "EGFR"], "aliases": ["P53", None]})
+    frame = pd.DataFrame(
+        {"entrez_id": [7157, 1956], "symbol": ["TP53", "EGFR"], "aliases": ["P53", None]}
+    )
     norm = GeneNormalizer.from_frame(frame)
     assert norm.resolve_one("p53") == "NCBIGene:7157"
     assert norm.resolve_one("1956") == "NCBIGene:1956"
@@ -161,7 +200,10 @@ def test_optional_columns_may_be_missing_or_nan():
     [
         (pd.DataFrame({"entrez": ["1"], "symbol": ["A"]}), r"lacks column\(s\) \['entrez_id'\]"),
         (pd.DataFrame({"entrez_id": ["1", "1"], "symbol": ["A", "B"]}), "'1' is duplicated"),
-        (pd.DataFrame({"entrez_id": ["1", "x2"], "symbol": ["A", "B"]}), "'x2' is not a positive integer"),
+        (
+            pd.DataFrame({"entrez_id": ["1", "x2"], "symbol": ["A", "B"]}),
+            "'x2' is not a positive integer",
+        ),
         (pd.DataFrame({"entrez_id": ["1"], "symbol": [""]}), "empty symbol"),
     ],
 )
@@ -224,7 +266,9 @@ def test_mirna_stem(name, stem):
     assert mirna_id(name) == f"mirna:{stem}"
 
 
-@pytest.mark.parametrize("name", ["TP53", "MIR21", "miR-21", "hsa-mir", "hsa-miR-21_hsa-miR-17", "", "hsa-mir-21-5p-x y"])
+@pytest.mark.parametrize(
+    "name", ["TP53", "MIR21", "miR-21", "hsa-mir", "hsa-miR-21_hsa-miR-17", "", "hsa-mir-21-5p-x y"]
+)
 def test_mirna_stem_none(name):
     assert mirna_stem(name) is None
     assert mirna_id(name) is None
@@ -253,9 +297,17 @@ _ALIAS = st.text("ABC", min_size=1, max_size=2)
 def gene_tables(draw):
     """Gene tables with unique symbols and aliases from a tiny alphabet (so they collide)."""
     symbols = draw(st.lists(_SYMBOL, min_size=1, max_size=8, unique_by=str.upper))
-    symbols += draw(st.lists(st.sampled_from(["A", "B", "AB"]), max_size=2, unique=True))  # symbols that are also aliases
+    symbols += draw(
+        st.lists(st.sampled_from(["A", "B", "AB"]), max_size=2, unique=True)
+    )  # symbols that are also aliases
     aliases = [draw(st.lists(_ALIAS, max_size=3, unique=True)) for _ in symbols]
-    frame = pd.DataFrame({"entrez_id": [str(10 + i) for i in range(len(symbols))], "symbol": symbols, "aliases": [";".join(a) for a in aliases]})
+    frame = pd.DataFrame(
+        {
+            "entrez_id": [str(10 + i) for i in range(len(symbols))],
+            "symbol": symbols,
+            "aliases": [";".join(a) for a in aliases],
+        }
+    )
     frame = frame.drop_duplicates("symbol")
     return frame, dict(zip(frame["symbol"], frame["aliases"].str.split(";")))
 
@@ -285,7 +337,16 @@ def test_property_symbols_resolve_to_themselves_under_any_casing(table, data):
 @settings(max_examples=100, deadline=None)
 def test_property_ensembl_version_never_changes_the_result(number, version, known):
     ensembl = f"ENSG{number:011d}"
-    frame = gene_frame() if not known else pd.concat([gene_frame(), pd.DataFrame({"entrez_id": ["9"], "symbol": ["NEW"], "ensembl_ids": [ensembl]})])
+    frame = (
+        gene_frame()
+        if not known
+        else pd.concat(
+            [
+                gene_frame(),
+                pd.DataFrame({"entrez_id": ["9"], "symbol": ["NEW"], "ensembl_ids": [ensembl]}),
+            ]
+        )
+    )
     norm = GeneNormalizer.from_frame(frame)
     plain, versioned = norm.resolve(ensembl), norm.resolve(f"{ensembl}.{version}")
     assert (plain.ids, plain.status) == (versioned.ids, versioned.status)
@@ -335,10 +396,16 @@ def _mapped(table: pd.DataFrame) -> int:
 @pytest.mark.realdata
 def test_real_gene_info_round_trips(real_norm):
     assert len(real_norm) == 77_614
-    assert real_norm.resolve_one("tp53") == real_norm.resolve_one("ENSG00000141510.16") == "NCBIGene:7157"
+    assert (
+        real_norm.resolve_one("tp53")
+        == real_norm.resolve_one("ENSG00000141510.16")
+        == "NCBIGene:7157"
+    )
     assert real_norm.resolve_one("P04637") == "NCBIGene:7157"
     mapping = real_norm.symbol_to_id
-    assert all(real_norm.resolve_one(symbol) == gene for symbol, gene in list(mapping.items())[::97])
+    assert all(
+        real_norm.resolve_one(symbol) == gene for symbol, gene in list(mapping.items())[::97]
+    )
     queries = list(mapping)[:20_000]
     table = real_norm.resolve_many(queries)
     assert table["id"].tolist() == [mapping[q] for q in queries]
@@ -384,7 +451,9 @@ def test_real_rosmap_mirnas_link_to_mirtarbase(data_dir):
     mirtarbase = _mirtarbase_stems(data_dir)
     names = pd.read_csv(data_dir / "mogonet_rosmap/3_featname.csv", header=None)[0]
     stems = names.map(mirna_stem)
-    assert stems.notna().sum() == 196  # the other 4 are combined probes such as hsa-miR-106a_hsa-miR-17
+    assert (
+        stems.notna().sum() == 196
+    )  # the other 4 are combined probes such as hsa-miR-106a_hsa-miR-17
     assert all(mirna_stems(n) for n in names)
     linked = stems.isin(mirtarbase).sum()
     assert linked > 0

@@ -91,7 +91,16 @@ def dags(draw):
         i: draw(st.sets(st.integers(0, i - 1), max_size=3)) if i else set() for i in range(n)
     }
     relations = {i: draw(st.sampled_from(["is_a", "part_of"])) for i in range(n)}
-    names = {i: draw(st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="!{}\\\""), min_size=1, max_size=10)) for i in range(n)}
+    names = {
+        i: draw(
+            st.text(
+                st.characters(min_codepoint=33, max_codepoint=126, exclude_characters='!{}\\"'),
+                min_size=1,
+                max_size=10,
+            )
+        )
+        for i in range(n)
+    }
     return parents, relations, names
 
 
@@ -127,7 +136,11 @@ def test_real_gene_ontology(data_dir):
         "positively_regulates": 2_732,
         "regulates": 3_184,
     }
-    assert kg.nodes["namespace"].value_counts().to_dict().keys() >= {"biological_process", "molecular_function", "cellular_component"}
+    assert kg.nodes["namespace"].value_counts().to_dict().keys() >= {
+        "biological_process",
+        "molecular_function",
+        "cellular_component",
+    }
     assert "GO:0000004" in kg.node("GO:0008150")["alt_ids"]
     assert kg.node("all")["type"] == "go_term"
     with pytest.raises(DanglingReferenceError, match="GO:0003674 is_a 'all'"):

@@ -66,7 +66,9 @@ def test_mini_owl_classes_attributes_and_restriction(fixtures):
     assert list(kg.nodes.index) == ["GO:0000003", "GO:0008150", "GO:0022414"]  # obsolete left out
     assert edge_set(kg) == MINI_EDGES
     assert set(kg.nodes["type"]) == {"go_term"}  # node_type="auto", as read_obo
-    assert set(read_rdf(fixtures / "mini.owl", node_type="ontology_class").nodes["type"]) == {"ontology_class"}
+    assert set(read_rdf(fixtures / "mini.owl", node_type="ontology_class").nodes["type"]) == {
+        "ontology_class"
+    }
     node = kg.node("GO:0000003")
     assert node["name"] == "reproduction"
     assert node["namespace"] == "biological_process"
@@ -162,7 +164,10 @@ def test_class_with_two_english_labels_is_a_conflict(tmp_path):
     kg = read_rdf(path)  # other languages, and one label given twice, are no conflict
     assert kg.node("GO:1")["name"] == "cell" and kg.node("GO:2")["name"] == "nucleus"
     path.write_text(path.read_text() + 'obo:GO_3 a owl:Class ;\n    rdfs:label "a" , "b"@en .\n')
-    with pytest.raises(ConflictingDefinitionError, match=r"t\.ttl:7: class GO:3 has conflicting labels \['a', 'b'\]"):
+    with pytest.raises(
+        ConflictingDefinitionError,
+        match=r"t\.ttl:7: class GO:3 has conflicting labels \['a', 'b'\]",
+    ):
         read_rdf(path)
 
 

@@ -69,14 +69,24 @@ def test_gene2go_ncbi_layout_skips_not_qualifiers(tmp_path):
 @pytest.mark.parametrize(
     ("row", "match"),
     [
-        ("x7157\tTP53\tGO:1\tIDA\tbiological_process", r"g2g\.tsv:3: column 'entrez_id' holds 'x7157'"),
-        ("7157\tTP53\tGO:1\tIDA\tbiological_proces", r"g2g\.tsv:3: column 'namespace' holds 'biological_proces'"),
+        (
+            "x7157\tTP53\tGO:1\tIDA\tbiological_process",
+            r"g2g\.tsv:3: column 'entrez_id' holds 'x7157'",
+        ),
+        (
+            "7157\tTP53\tGO:1\tIDA\tbiological_proces",
+            r"g2g\.tsv:3: column 'namespace' holds 'biological_proces'",
+        ),
         ("7157\tTP53\tGO:1\tIDA\tbiological_process\textra", r"g2g\.tsv:3: malformed table"),
     ],
 )
 def test_gene2go_bad_rows_name_file_and_line(tmp_path, row, match):
     path = tmp_path / "g2g.tsv"
-    path.write_text("entrez_id\tsymbol\tgo_id\tevidence\tnamespace\n7157\tTP53\tGO:2\tIDA\tbiological_process\n" + row + "\n")
+    path.write_text(
+        "entrez_id\tsymbol\tgo_id\tevidence\tnamespace\n7157\tTP53\tGO:2\tIDA\tbiological_process\n"
+        + row
+        + "\n"
+    )
     with pytest.raises(ParseError, match=match) as error:
         read_gene2go(path)
     assert error.value.path == str(path) and error.value.line == 3
@@ -85,7 +95,10 @@ def test_gene2go_bad_rows_name_file_and_line(tmp_path, row, match):
 def test_tables_without_required_columns_or_rows_raise(tmp_path):
     path = tmp_path / "g2g.tsv"
     path.write_text("gene\tterm\n1\tGO:1\n")
-    with pytest.raises(ParseError, match=r"g2g\.tsv:1: gene2go table lacks columns \['entrez_id', 'go_id', 'namespace'\]"):
+    with pytest.raises(
+        ParseError,
+        match=r"g2g\.tsv:1: gene2go table lacks columns \['entrez_id', 'go_id', 'namespace'\]",
+    ):
         read_gene2go(path)
     path.write_text("")
     with pytest.raises(ParseError, match=r"g2g\.tsv:1: empty file"):
@@ -114,7 +127,9 @@ def test_gaf_line_with_wrong_column_count_names_file_and_line(fixtures, tmp_path
     lines[3] = "\t".join(lines[3].split("\t")[:12])  # 12 columns on line 4
     path = tmp_path / "bad.gaf"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ParseError, match=r"bad\.gaf:4: GAF line has 12 tab-separated columns; GAF 2\.x has 17") as error:
+    with pytest.raises(
+        ParseError, match=r"bad\.gaf:4: GAF line has 12 tab-separated columns; GAF 2\.x has 17"
+    ) as error:
         read_gaf(path)
     assert (error.value.path, error.value.line) == (str(path), 4)
 
@@ -185,7 +200,10 @@ def test_duplicate_ids_with_conflicting_names(tmp_path, reader, name, text, matc
 def test_gmt_set_id_with_two_names(tmp_path, genes):
     path = tmp_path / "sets.gmt"
     path.write_text("Apoptosis\tR-HSA-1\tTP53\nCell death\tR-HSA-1\tBRCA1\n")
-    with pytest.raises(ConflictingDefinitionError, match=r"sets\.gmt:2: id 'reactome:R-HSA-1' is given conflicting names"):
+    with pytest.raises(
+        ConflictingDefinitionError,
+        match=r"sets\.gmt:2: id 'reactome:R-HSA-1' is given conflicting names",
+    ):
         read_gmt(path, genes)
 
 
@@ -203,8 +221,14 @@ def test_hpo_annotations(fixtures):
 
 # -------------------------------------------------------------------------------- Reactome
 def test_reactome_pathways_keep_one_species_and_the_hierarchy(fixtures):
-    kg = read_reactome_pathways(fixtures / "mini_reactome_pathways.txt", fixtures / "mini_reactome_hierarchy.txt")
-    assert list(kg.nodes.index) == ["reactome:R-HSA-109581", "reactome:R-HSA-109606", "reactome:R-HSA-177929"]
+    kg = read_reactome_pathways(
+        fixtures / "mini_reactome_pathways.txt", fixtures / "mini_reactome_hierarchy.txt"
+    )
+    assert list(kg.nodes.index) == [
+        "reactome:R-HSA-109581",
+        "reactome:R-HSA-109606",
+        "reactome:R-HSA-177929",
+    ]
     assert edge_set(kg) == {("reactome:R-HSA-109606", "part_of", "reactome:R-HSA-109581")}
     assert kg.node("reactome:R-HSA-109606")["name"] == "Intrinsic Pathway for Apoptosis"
     every = read_reactome_pathways(fixtures / "mini_reactome_pathways.txt", species=None)
@@ -256,23 +280,32 @@ def test_edge_table_types_by_prefix_and_duplicates(fixtures):
         "GO:0008150": "go_term",
     }
     fixed = read_edge_table(fixtures / "mini_edges.tsv", source_type="gene", target_type="thing")
-    assert fixed.node("mirna:hsa-mir-21")["type"] == "gene" and fixed.node("GO:0008150")["type"] == "thing"
+    assert (
+        fixed.node("mirna:hsa-mir-21")["type"] == "gene"
+        and fixed.node("GO:0008150")["type"] == "thing"
+    )
 
 
 def test_edge_table_csv_custom_columns_and_empty_cells(tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("a,rel,b\nNA,likes,null\n")  # ids that pandas would read as missing by default
-    assert edge_set(read_edge_table(path, source="a", relation="rel", target="b")) == {("NA", "likes", "null")}
+    assert edge_set(read_edge_table(path, source="a", relation="rel", target="b")) == {
+        ("NA", "likes", "null")
+    }
     path.write_text("a,rel,b\nx,likes,y\nx,,z\n")
     with pytest.raises(ParseError, match=r"e\.csv:3: .*non-empty source, relation and target"):
         read_edge_table(path, source="a", relation="rel", target="b")
-    with pytest.raises(ParseError, match=r"e\.csv:1: edge table lacks columns \['relation', 'source', 'target'\]"):
+    with pytest.raises(
+        ParseError, match=r"e\.csv:1: edge table lacks columns \['relation', 'source', 'target'\]"
+    ):
         read_edge_table(path)
 
 
 # ------------------------------------------------------------------------------- hypothesis
 _symbols = [f"G{i}" for i in range(12)]
-_names = st.text(alphabet="abcdefghijklmnop XYZ_0123456789-", min_size=1, max_size=12).filter(lambda s: s.strip())
+_names = st.text(alphabet="abcdefghijklmnop XYZ_0123456789-", min_size=1, max_size=12).filter(
+    lambda s: s.strip()
+)
 _gmt_sets = st.lists(
     st.tuples(_names, st.booleans(), st.lists(st.sampled_from(_symbols), min_size=1, max_size=6)),
     min_size=1,
@@ -286,15 +319,25 @@ _gmt_sets = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sets=_gmt_sets)
 def test_property_gmt_round_trip(tmp_path, sets):
-    table = pd.DataFrame({"entrez_id": [str(i + 1) for i in range(len(_symbols))], "symbol": _symbols})
+    table = pd.DataFrame(
+        {"entrez_id": [str(i + 1) for i in range(len(_symbols))], "symbol": _symbols}
+    )
     genes = GeneNormalizer.from_frame(table)
     path = tmp_path / "sets.gmt"
-    path.write_text("".join(f"{name}\t{second}\t" + "\t".join(members) + "\n" for name, second, members in sets))
+    path.write_text(
+        "".join(f"{name}\t{second}\t" + "\t".join(members) + "\n" for name, second, members in sets)
+    )
     expected = {
-        (f"NCBIGene:{_symbols.index(m) + 1}", "member_of", f"reactome:{second}" if second.startswith("R-") else f"msigdb:{name.strip()}")
+        (
+            f"NCBIGene:{_symbols.index(m) + 1}",
+            "member_of",
+            f"reactome:{second}" if second.startswith("R-") else f"msigdb:{name.strip()}",
+        )
         for name, second, members in sets
         for m in members
     }
@@ -312,13 +355,23 @@ _ids = st.one_of(
         st.text(alphabet="abcXYZ0123456789._-", min_size=1, max_size=8),
     ),
 )
-_edges = st.lists(st.tuples(_ids, st.sampled_from(["is_a", "targets", "has phenotype"]), _ids), min_size=1, max_size=30)
+_edges = st.lists(
+    st.tuples(_ids, st.sampled_from(["is_a", "targets", "has phenotype"]), _ids),
+    min_size=1,
+    max_size=30,
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(edges=_edges, gzipped=st.booleans(), sep=st.sampled_from(["\t", ","]))
 def test_property_edge_table_round_trip(tmp_path, edges, gzipped, sep):
-    text = sep.join(["source", "relation", "target"]) + "\n" + "".join(sep.join(e) + "\n" for e in edges)
+    text = (
+        sep.join(["source", "relation", "target"])
+        + "\n"
+        + "".join(sep.join(e) + "\n" for e in edges)
+    )
     path = tmp_path / ("edges" + (".csv" if sep == "," else ".tsv") + (".gz" if gzipped else ""))
     path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
     kg = read_edge_table(path)
@@ -368,7 +421,12 @@ def real_genes(data_dir) -> GeneNormalizer:
     ("name", "sets", "genes", "edges"),
     [
         ("reactome/ReactomePathways_human_symbols_lowest_2025-01.gmt.gz", 2_202, 11_147, 45_294),
-        ("reactome/ReactomePathways_human_symbols_all_levels_2025-01.gmt.gz", 2_702, 11_147, 128_676),
+        (
+            "reactome/ReactomePathways_human_symbols_all_levels_2025-01.gmt.gz",
+            2_702,
+            11_147,
+            128_676,
+        ),
         ("msigdb_hallmark/h.all.v7.0.symbols.gmt", 50, 4_370, 7_305),
     ],
 )
@@ -381,7 +439,9 @@ def test_real_gmt(data_dir, real_genes, name, sets, genes, edges):
 @pytest.mark.realdata
 def test_real_mirtarbase(data_dir):
     path = data_dir / "regulatory_networks/miRTarBase_SE_WR.csv"
-    with pytest.raises(ParseError, match=r"miRTarBase_SE_WR\.csv:\d+: column 'miRNA' holds 'MicroRNA"):
+    with pytest.raises(
+        ParseError, match=r"miRTarBase_SE_WR\.csv:\d+: column 'miRNA' holds 'MicroRNA"
+    ):
         read_mirna_targets(path)
     kg = read_mirna_targets(path, on_unknown="drop")
     assert kg.info().node_types == {"gene": 3_272, "mirna": 730}
