@@ -79,7 +79,7 @@ def main() -> None:
                 ],
                 args.repeat,
                 "< 1",
-            ),  # fmt: skip
+            ),
         ]
     print(f"load average {load_average():.1f}, {args.repeat} runs each, medians")
     print_table(rows)
