@@ -1,12 +1,11 @@
-"""Helpers shared by the readers: provenance labels, node typing by prefix, error locations."""
+"""Helpers shared by the readers: provenance labels, node typing by prefix, file checksums, and
+pausing the garbage collector while parsing. (Reading text files: :mod:`kg._textio`.)
+"""
 
 from __future__ import annotations
 
 import gc
-import gzip
 import hashlib
-import io
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,11 +16,8 @@ import pandas as pd
 __all__ = [
     "OnDangling",
     "PathLike",
-    "find_line",
     "gc_paused",
-    "open_text",
     "provenance_of",
-    "read_lines",
     "sha256_of",
     "type_of_prefix",
     "types_of_prefix",
@@ -83,29 +79,6 @@ def provenance_of(path: PathLike, release: str | None = None) -> str:
     return f"{name}@{release}" if release else name
 
 
-def open_text(path: PathLike, encoding: str = "utf-8") -> io.TextIOBase:
-    """Open a text file, decompressing ``.gz`` transparently."""
-    path = Path(path)
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding)
-    return open(path, encoding=encoding)
-
-
-def read_lines(path: PathLike, comment: str | None = None) -> pd.Series:
-    """Non-blank lines of a text file as a string Series indexed by 1-based line number.
-
-    Lets line-oriented formats (GAF, GMT) be split and validated with vectorised string
-    operations while errors still name the line. Lines starting with ``comment`` are skipped.
-    """
-    with open_text(path) as handle:
-        lines = pd.Series(handle.read().split("\n"), dtype=str)  # text mode: \r\n is already \n
-    lines.index += 1
-    keep = lines.str.strip() != ""
-    if comment is not None:
-        keep &= ~lines.str.startswith(comment)
-    return lines[keep]
-
-
 def sha256_of(path: PathLike) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
     sha = hashlib.sha256()
@@ -130,23 +103,3 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _lines(path: PathLike) -> Iterator[tuple[int, str]]:
-    with open_text(path) as handle:
-        yield from enumerate(handle, start=1)
-
-
-def find_line(path: PathLike, pattern: str, occurrence: int = 1) -> int | None:
-    """1-based number of the line matching regex ``pattern`` (its ``occurrence``-th match).
-
-    Only called on error paths, to name the line at fault without tracking positions while parsing.
-    """
-    regex = re.compile(pattern)
-    seen = 0
-    for number, line in _lines(path):
-        if regex.search(line):
-            seen += 1
-            if seen == occurrence:
-                return number
-    return None

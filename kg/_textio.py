@@ -8,7 +8,7 @@ truncated gzip stream, a UTF-16/UTF-32 byte-order mark, bytes that are not UTF-8
 ``UnicodeDecodeError``. A UTF-8 byte-order mark is dropped.
 
 Whole files: :func:`read_bytes`, :func:`decode`, :func:`read_text`, :func:`read_lines`. Streaming
-parsers (OBO): :class:`TextLines`.
+parsers (OBO): :class:`TextLines`. Error paths that name a line: :func:`find_line`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 from kg._exceptions import ParseError
 from kg._source import PathLike
 
-__all__ = ["TextLines", "decode", "excerpt", "read_bytes", "read_lines", "read_text"]
+__all__ = ["TextLines", "decode", "excerpt", "find_line", "read_bytes", "read_lines", "read_text"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -198,3 +198,21 @@ class TextLines:
         """Raise the error that stopped the iteration early, if any."""
         if self.error is not None:
             raise self.error
+
+
+def find_line(path: PathLike, pattern: str, occurrence: int = 1) -> int | None:
+    """1-based number of the line matching regex ``pattern`` (its ``occurrence``-th match).
+
+    Only called on error paths, to name the line at fault without tracking positions while
+    parsing. Reads the file as :class:`TextLines` does (gunzipped by name or magic bytes), so a
+    gzip file not named ``.gz`` or a byte that is not UTF-8 never raises ``UnicodeDecodeError``:
+    the search stops before the first such line (``None`` if the match lies beyond).
+    """
+    regex = re.compile(pattern)
+    seen = 0
+    for number, line in enumerate(TextLines(path), start=1):
+        if regex.search(line):
+            seen += 1
+            if seen == occurrence:
+                return number
+    return None

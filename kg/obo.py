@@ -24,12 +24,11 @@ from kg._exceptions import (
 from kg._source import (
     OnDangling,
     PathLike,
-    find_line,
     gc_paused,
     provenance_of,
     types_of_prefix,
 )
-from kg._textio import TextLines, excerpt
+from kg._textio import TextLines, excerpt, find_line
 from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
 
 __all__ = ["find_cycle", "read_obo"]

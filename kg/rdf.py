@@ -42,7 +42,8 @@ from kg._rdf_io import (
     iri_to_curie,
     parse_rdf,
 )
-from kg._source import OnDangling, PathLike, find_line, provenance_of, types_of_prefix
+from kg._source import OnDangling, PathLike, provenance_of, types_of_prefix
+from kg._textio import find_line
 from kg.graph import KnowledgeGraph, make_edges, make_nodes, resolve_dangling
 from kg.rdf_export import to_rdf, write_turtle
 

@@ -208,6 +208,26 @@ def test_blank_lines_do_not_change_a_valid_table(tmp_path):
 
 
 # ------------------------------------------------------------------- item 12: a huge OBO line
+def test_error_lines_of_a_gzip_file_not_named_gz(tmp_path):
+    """The line finder of the error paths reads as the parser does: gunzipped by magic bytes."""
+    text = (FIXTURES / "mini.obo").read_text() + "\n[Term]\nid: GO:9\nis_a: GO:404 ! absent\n"
+    line = text.splitlines().index("is_a: GO:404 ! absent") + 1
+    path = tmp_path / "packed.obo"  # gzip bytes without the .gz suffix
+    path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(kg.DanglingReferenceError) as error:
+        kg.read_obo(path)
+    assert error.value.line == line and f"packed.obo:{line}:" in str(error.value)
+
+
+def test_find_line_stops_before_bytes_that_are_not_utf8(tmp_path):
+    from kg._textio import find_line
+
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(gzip.compress(b"a\nneedle 1\n\xff\nneedle 2\n"))
+    assert find_line(path, "needle") == 2
+    assert find_line(path, "needle", occurrence=2) is None
+
+
 def test_huge_malformed_obo_line_is_cut_in_the_message(tmp_path):
     body = "format-version: 1.2\n\n[Term]\nid: X:1\n" + "x" * 5_000_000 + "\nname: a\n"
     with pytest.raises(ParseError, match=r"t\.obo:5: malformed OBO tag line 'x{80}…'") as info:
