@@ -36,8 +36,7 @@ from rdflib import DCTERMS, PROV, RDF, RDFS, XSD, Graph, Literal, Namespace, URI
 
 from fusion._params import check_positive
 from fusion.explanations.explanation import Explanation
-from kg._rdf_io import SAFE_CHARS
-from kg.rdf import KGF, REL, curie_to_iri
+from kg.rdf import KGF, REL, SAFE_CHARS, curie_to_iri
 
 __all__ = [
     "EXPLANATION",
