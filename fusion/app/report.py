@@ -15,7 +15,13 @@ import pandas as pd
 from fusion.app.run import RunData
 from fusion.data.cohort import Cohort
 from fusion.data.synthetic import pathway_genes
-from fusion.explanations import Explanation, plot_subgraph, plot_top_terms, write_turtle
+from fusion.explanations import (
+    Explanation,
+    plot_subgraph,
+    plot_top_terms,
+    write_explorer,
+    write_turtle,
+)
 from kg import KnowledgeGraph
 
 __all__ = ["Problem", "pick_patients", "planted_ranks", "run_results", "slug", "write_report"]
@@ -71,10 +77,11 @@ def write_report(
     plot_top_terms(by_class, folder / "top_terms.png", k=12, type=terms)
     pictures.append("top_terms.png")
     write_turtle([*patients, *by_class.values()], folder / "explanations.ttl", k=20)
+    write_explorer(explained, folder / "explorer.html", k=20, title=problem.title, types=terms)
     files = {
         "tables": tables,
         "pictures": pictures,
-        "other": ["metrics.csv", "metrics.md", "explanations.ttl", "run.json"]
+        "other": ["explorer.html", "metrics.csv", "metrics.md", "explanations.ttl", "run.json"]
         + (["planted_ranks.csv"] if not ranks.empty else []),
     }
     page = _html(problem, model, test, metrics, patients, ranks, files, terms)
@@ -154,6 +161,11 @@ def _html(
         ]
     parts += [
         "<h2>Top terms per predicted class</h2>",
+        (
+            "<p><a href='explorer.html'>Explanation explorer</a>: search every explained test "
+            "patient, see and compare their explanation subgraphs and classes, "
+            "click a term for its genes (one offline page).</p>"
+        ),
         f"<p><img src='top_terms.png' alt='top {esc('/'.join(terms))} terms per predicted class'></p>",
     ]
     truth = test.labels.astype(str)

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "plot_subgraph": "fusion.explanations.plot",
     "plot_top_terms": "fusion.explanations.plot",
     "write_html": "fusion.explanations.plot",
+    "write_explorer": "fusion.explanations.explorer",
     "EXPLANATION": "fusion.explanations.rdf",
     "SHARED_TERMS_QUERY": "fusion.explanations.rdf",
     "TOP_K_QUERY": "fusion.explanations.rdf",
