@@ -7,13 +7,10 @@ from typing import Annotated
 
 import typer
 
-from fusion._exceptions import FusionError
-from fusion.data.io import CohortFormat, read_cohort
-from kg import KGError
+from fusion.app._options import ERRORS, FormatIn, fail, read_data
+from fusion.data.formats import CohortFormat
 
 __all__ = ["explore"]
-
-_ERRORS = (FusionError, KGError, OSError, KeyError)
 
 
 def _patients(values: list[str] | None) -> list[str] | None:
@@ -50,9 +47,7 @@ def explore(
         int, typer.Option(help="Longest path (hops) joining a top term to an input gene.")
     ] = 3,
     title: Annotated[str | None, typer.Option(help="Page title.")] = None,
-    format_in: Annotated[
-        CohortFormat, typer.Option("--format-in", help="Layout of DATA.")
-    ] = CohortFormat.auto,
+    format_in: FormatIn = CohortFormat.auto,
 ) -> None:
     """Write an explanation explorer: search patients, see and compare their explanations.
 
@@ -68,7 +63,7 @@ def explore(
 
     try:
         estimator = load_model(model)
-        cohort = read_cohort(data, format_in)
+        cohort = read_data(data, format_in)
         explanations = explain(estimator, cohort, _patients(patients), method)
         page = write_explorer(
             explanations,
@@ -78,7 +73,6 @@ def explore(
             types=node_type or None,
             max_len=max_len,
         )
-    except _ERRORS as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
+    except ERRORS as error:
+        raise fail(error) from None
     typer.echo(f"wrote {page} ({len(explanations)} patients)")
