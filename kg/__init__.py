@@ -39,8 +39,10 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.graph import KGInfo, KnowledgeGraph
     from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
     from kg.index import GraphIndex
+    from kg.kgx import read_kgx, validate_kgx, write_kgx
     from kg.merge import compose
     from kg.mirna import mirna_id, mirna_stem
+    from kg.neo4j import write_neo4j
     from kg.normalize import GeneNormalizer, Resolution
     from kg.obo import read_obo
     from kg.pruning import seed_closure
@@ -112,6 +114,7 @@ __all__ = [
     "read_gmt",
     "read_graphml",
     "read_hpo_annotations",
+    "read_kgx",
     "read_mirna_targets",
     "read_node_link_json",
     "read_obo",
@@ -125,7 +128,10 @@ __all__ = [
     "superterms",
     "to_hetero_data",
     "to_rdf",
+    "validate_kgx",
     "write_graphml",
+    "write_kgx",
+    "write_neo4j",
     "write_node_link_json",
     "write_turtle",
 ]
@@ -140,6 +146,8 @@ _EXPORTS = {
     "kg.graph": ("KGInfo", "KnowledgeGraph"),
     "kg.hetero": ("REVERSE_PREFIX", "NodeIndex", "to_hetero_data"),
     "kg.index": ("GraphIndex",),
+    "kg.kgx": ("read_kgx", "validate_kgx", "write_kgx"),
+    "kg.neo4j": ("write_neo4j",),
     "kg.merge": ("compose",),
     "kg.mirna": ("mirna_id", "mirna_stem"),
     "kg.normalize": ("GeneNormalizer", "Resolution"),

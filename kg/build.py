@@ -27,6 +27,7 @@ from kg._pool import worker_pool
 from kg._source import PathLike, gc_paused, provenance_of, sha256_of
 from kg.config_io import load_yaml
 from kg.graph import KnowledgeGraph, make_edges
+from kg.kgx import kgx_files, read_kgx
 from kg.merge import compose
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
@@ -66,6 +67,7 @@ READERS: dict[str, Callable[..., KnowledgeGraph]] = {
     "reactome": read_reactome_pathways,
     "mirna_targets": read_mirna_targets,
     "edges": read_edge_table,
+    "kgx": read_kgx,
 }
 _NEEDS_GENES = {"gmt": True, "gaf": False}  # True: required, False: optional
 _PATH_OPTIONS = {"hierarchy"}  # reader options that name further input files
@@ -82,7 +84,7 @@ class Source:
     >>> Source("x.obo", "owl2")
     Traceback (most recent call last):
     ...
-    kg._exceptions.UnknownFormatError: source x.obo: unknown format 'owl2'; expected one of ['edges', 'gaf', 'gene2go', 'gmt', 'hpo_annotations', 'mirna_targets', 'obo', 'rdf', 'reactome']
+    kg._exceptions.UnknownFormatError: source x.obo: unknown format 'owl2'; expected one of ['edges', 'gaf', 'gene2go', 'gmt', 'hpo_annotations', 'kgx', 'mirna_targets', 'obo', 'rdf', 'reactome']
     """
 
     path: PathLike
@@ -101,6 +103,8 @@ class Source:
 
     def files(self) -> list[Path]:
         """Every file this source reads."""
+        if self.format == "kgx":  # a folder: its nodes and edges files
+            return list(kgx_files(self.path))
         return [Path(self.path)] + [
             Path(self.options[k]) for k in sorted(_PATH_OPTIONS & set(self.options))
         ]

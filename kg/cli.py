@@ -39,6 +39,8 @@ class ExportFormat(str, Enum):
     graphml = "graphml"
     json = "json"
     hetero = "hetero"
+    kgx = "kgx"
+    neo4j = "neo4j"
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -139,17 +141,24 @@ def info(graph: Annotated[Path, typer.Argument(help="Saved graph folder.")] = DE
 @app.command()
 def export(
     graph: Annotated[Path, typer.Argument(help="Saved graph folder.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (a folder for hetero).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output file (a folder for hetero, kgx, neo4j).")
+    ],
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.ttl,
     reverse: Annotated[bool, typer.Option(help="hetero: add reverse edge types.")] = True,
 ) -> None:
-    """Export a saved graph as Turtle, GraphML, node-link JSON or PyG HeteroData.
+    """Export a saved graph as Turtle, GraphML, node-link JSON, PyG HeteroData, KGX TSV
+    (Biolink) or Neo4j bulk-import CSV.
 
     Examples:
 
       kgfusion kg export kgfusion-out/kg -f ttl -o kg.ttl
 
       kgfusion kg export kgfusion-out/kg -f hetero -o kg-hetero   # data.pt + node_index.json
+
+      kgfusion kg export kgfusion-out/kg -f kgx -o kg-kgx         # nodes.tsv + edges.tsv
+
+      kgfusion kg export kgfusion-out/kg -f neo4j -o kg-neo4j     # CSV files + import.sh
     """
     from kg import export as io
     from kg.store import load_kg
@@ -164,6 +173,14 @@ def export(
             io.write_graphml(kg, out)
         elif format is ExportFormat.json:
             io.write_node_link_json(kg, out)
+        elif format is ExportFormat.kgx:
+            from kg.kgx import write_kgx
+
+            write_kgx(kg, out)
+        elif format is ExportFormat.neo4j:
+            from kg.neo4j import write_neo4j
+
+            write_neo4j(kg, out)
         else:
             _export_hetero(kg, out, reverse)
     except KGError as error:
