@@ -84,6 +84,8 @@ _EXPORTS: dict[str, str] = {
     "sparql_top": "fusion.explanations",
     "write_explanations_turtle": "fusion.explanations:write_turtle",
     "write_html": "fusion.explanations",
+    "ExplanationStore": "fusion.explanations",
+    "to_hetero_explanation": "fusion.explanations",
     "PlantedTruth": "fusion.data",
     "make_planted_cohort": "fusion.data",
 }

@@ -32,6 +32,15 @@ _EXPORTS: dict[str, str] = {
     "sparql_top": "fusion.explanations.rdf",
     "to_rdf": "fusion.explanations.rdf",
     "write_turtle": "fusion.explanations.rdf",
+    "CLASS_SHARED_TERMS_QUERY": "fusion.explanations.store",
+    "EXPLANATIONS_QUERY": "fusion.explanations.store",
+    "TERM_TOP_K_QUERY": "fusion.explanations.store",
+    "ExplanationStore": "fusion.explanations.store",
+    "SPARQLSyntaxError": "fusion.explanations.store",
+    "StoreError": "fusion.explanations.store",
+    "StoreNotFoundError": "fusion.explanations.store",
+    "sparql": "fusion.explanations.store",
+    "to_hetero_explanation": "fusion.explanations.pyg",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
