@@ -31,6 +31,7 @@ from kg._exceptions import (
 )
 
 if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
+    from kg._textio import decode_text
     from kg.adjacency import adjacency_matrix
     from kg.build import SHARED_FILES, KGConfig, Source, build_kg, shared_sources
     from kg.bundled import embedded_config
@@ -98,6 +99,7 @@ __all__ = [
     "all_simple_paths",
     "build_kg",
     "compose",
+    "decode_text",
     "embedded_config",
     "induced_subgraph_by_type",
     "load_kg",
@@ -141,6 +143,7 @@ _EXPORTS = {
     "kg.adjacency": ("adjacency_matrix",),
     "kg.build": ("SHARED_FILES", "KGConfig", "Source", "build_kg", "shared_sources"),
     "kg.bundled": ("embedded_config",),
+    "kg._textio": ("decode_text",),
     "kg.config_io": ("load_yaml",),
     "kg.export": ("read_graphml", "read_node_link_json", "write_graphml", "write_node_link_json"),
     "kg.graph": ("KGInfo", "KnowledgeGraph"),

@@ -20,7 +20,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg._exceptions import ParseError, UnknownFormatError, UnsafeRDFError
 from kg._source import PathLike
-from kg._textio import decode, read_bytes
+from kg._textio import decode_text, read_bytes
 
 __all__ = [
     "KGF",
@@ -208,7 +208,7 @@ def parse_rdf(path: PathLike, format: str | None) -> Graph:
     raw = read_bytes(path)
     if fmt == "xml":
         check_xml_prolog(raw, path)
-    decode(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
+    decode_text(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
     raw = raw.removeprefix(codecs.BOM_UTF8)
     graph = Graph()
     try:

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from kg._exceptions import ConflictingDefinitionError, ParseError
 from kg._source import PathLike
-from kg._textio import decode, excerpt, read_bytes, read_lines
+from kg._textio import decode_text, excerpt, read_bytes, read_lines
 from kg.graph import KnowledgeGraph, make_edges, make_nodes
 
 __all__ = [
@@ -70,7 +70,7 @@ def read_table(path: PathLike, sep: str, encoding: str = "utf-8") -> pd.DataFram
         field count differs from the header's (names the line).
     """
     raw = read_bytes(path)
-    text = decode(raw, path)
+    text = decode_text(raw, path)
     try:
         # only empty fields are missing: ids such as "NA" or "null" stay strings; the bytes go in
         # as an arrow buffer, not a Python file object, which an arrow I/O thread would release
@@ -128,7 +128,7 @@ def require_lines(path: PathLike, lines: pd.Series, expected: str) -> None:
 def read_headerless(path: PathLike, columns: list[str], **options: object) -> pd.DataFrame:
     """A tab-separated table without header, all columns strings (pandas' C engine)."""
     raw = read_bytes(path)
-    decode(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
+    decode_text(raw, path)  # refuses UTF-16/UTF-32, bytes that are not UTF-8 and NUL bytes
     try:
         return pd.read_csv(
             pa.BufferReader(raw), sep="\t", header=None, names=columns, dtype=str, **options

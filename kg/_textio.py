@@ -7,7 +7,7 @@ truncated gzip stream, a UTF-16/UTF-32 byte-order mark, bytes that are not UTF-8
 ``EOFError`` (which click takes for Ctrl-C), ``zlib.error``, ``BadGzipFile`` or
 ``UnicodeDecodeError``. A UTF-8 byte-order mark is dropped.
 
-Whole files: :func:`read_bytes`, :func:`decode`, :func:`read_text`, :func:`read_lines`. Streaming
+Whole files: :func:`read_bytes`, :func:`decode_text`, :func:`read_text`, :func:`read_lines`. Streaming
 parsers (OBO): :class:`TextLines`. Error paths that name a line: :func:`find_line`.
 """
 
@@ -27,7 +27,15 @@ import pandas as pd
 from kg._exceptions import ParseError
 from kg._source import PathLike
 
-__all__ = ["TextLines", "decode", "excerpt", "find_line", "read_bytes", "read_lines", "read_text"]
+__all__ = [
+    "TextLines",
+    "decode_text",
+    "excerpt",
+    "find_line",
+    "read_bytes",
+    "read_lines",
+    "read_text",
+]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -110,7 +118,7 @@ def read_bytes(path: PathLike) -> bytes:
         return handle.read()
 
 
-def decode(raw: bytes, path: PathLike) -> str:
+def decode_text(raw: bytes, path: PathLike) -> str:
     """``raw`` as UTF-8 text, without a UTF-8 byte-order mark.
 
     Raises
@@ -120,22 +128,25 @@ def decode(raw: bytes, path: PathLike) -> str:
         line of the first).
     """
     _check_bom(raw[:4], path)
+    nul = raw.find(b"\x00")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        start = raw.rfind(b"\n", 0, error.start) + 1
-        line = raw.count(b"\n", 0, start) + 1
-        raise _not_text(path, line, raw[error.start], error.start - start) from None
-    nul = text.find("\x00")
+        at = nul if 0 <= nul < error.start else error.start  # the first problem in the file
+        raise _not_text_at(path, raw, at) from None
     if nul >= 0:
-        start = text.rfind("\n", 0, nul) + 1
-        raise _not_text(path, text.count("\n", 0, start) + 1, 0, nul - start)
+        raise _not_text_at(path, raw, nul)
     return text
 
 
+def _not_text_at(path: PathLike, raw: bytes, at: int) -> ParseError:
+    start = raw.rfind(b"\n", 0, at) + 1
+    return _not_text(path, raw.count(b"\n", 0, start) + 1, raw[at], at - start)
+
+
 def read_text(path: PathLike) -> str:
-    """The whole file as checked UTF-8 text (:func:`read_bytes`, then :func:`decode`)."""
-    return decode(read_bytes(path), path)
+    """The whole file as checked UTF-8 text (:func:`read_bytes`, then :func:`decode_text`)."""
+    return decode_text(read_bytes(path), path)
 
 
 def read_lines(path: PathLike, comment: str | None = None) -> pd.Series:

@@ -11,7 +11,6 @@ so that messages name the line a user sees in an editor.
 from __future__ import annotations
 
 import bz2
-import codecs
 import csv
 import gzip
 import lzma
@@ -23,19 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from fusion._exceptions import DataFileError
+from kg import ParseError, decode_text
 
 __all__ = ["read_text", "records"]
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
-#: Byte-order marks refused, longest first (UTF-32-LE starts like UTF-16-LE).
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
-_SAVE_AS_UTF8 = "save it as UTF-8 text (CSV/TSV)"
 # a line of spaces only (checked only when the text holds " \n": the regex is slow on big files)
 _SPACES_LINE = re.compile(r"(?:^|\n) +\r?\n")
 _LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
@@ -63,17 +55,6 @@ def _read_bytes(path: Path) -> bytes:
         raise DataFileError(msg, path=path) from None
 
 
-def _not_text(path: Path, raw: bytes, at: int, byte: int) -> DataFileError:
-    start = raw.rfind(b"\n", 0, at) + 1
-    line = raw.count(b"\n", 0, start) + 1
-    where = f"at position {at - start + 1} of the line"
-    if byte == 0:
-        what = f"NUL byte {where}: the file is binary, or UTF-16/UTF-32 without a byte-order mark"
-    else:
-        what = f"byte 0x{byte:02X} {where} is not UTF-8: the file is binary or in another encoding"
-    return DataFileError(f"{what}; {_SAVE_AS_UTF8}.", path=path, row=line)
-
-
 def read_text(path: Path) -> str:
     """The whole file, decompressed, as UTF-8 text without a byte-order mark.
 
@@ -81,23 +62,13 @@ def read_text(path: Path) -> str:
     ------
     DataFileError
         A corrupt compressed stream, a UTF-16/UTF-32 byte-order mark, a byte that is not UTF-8
-        or a NUL byte (naming the line of the first).
+        or a NUL byte (naming the line of the first; :func:`kg.decode_text`).
     """
     raw = _read_bytes(path)
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            msg = f"the file is {encoding} text (byte-order mark); {_SAVE_AS_UTF8}."
-            raise DataFileError(msg, path=path, row=1)
-    nul = raw.find(b"\x00")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if 0 <= nul < error.start:
-            raise _not_text(path, raw, nul, 0) from None
-        raise _not_text(path, raw, error.start, raw[error.start]) from None
-    if nul >= 0:
-        raise _not_text(path, raw, nul, 0)
-    return text
+        return decode_text(raw, path)
+    except ParseError as error:
+        raise DataFileError(error.message, path=path, row=error.line) from None
 
 
 def records(text: str, sep: str) -> tuple[str, np.ndarray | None]:

@@ -155,7 +155,7 @@ def _assert_clean_failure(code: int, out: str, *needles: str) -> None:
 @pytest.mark.parametrize(
     ("name", "needle"),
     [
-        ("mrna_utf16.csv", "mrna.csv:1: the file is UTF-16 text"),
+        ("mrna_utf16.csv", "mrna.csv:1: file is UTF-16 encoded"),
         ("mrna_latin1.csv", "mrna.csv:3: byte 0xE9 at position 2 of the line is not UTF-8"),
         ("mrna_blank_lines.csv", "mrna.csv:5: non-numeric value 'oops' in column 'EGFR'"),
     ],

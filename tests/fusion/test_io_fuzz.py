@@ -96,8 +96,8 @@ def test_mutated_mogonet_files_read_or_refused(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("sample,g1\np1,1\npé,2\n".encode("utf-16"), ":1: the file is UTF-16 text"),
-        ("sample,g1\np1,1\n".encode("utf-32"), ":1: the file is UTF-32 text"),
+        ("sample,g1\np1,1\npé,2\n".encode("utf-16"), ":1: file is UTF-16 encoded"),
+        ("sample,g1\np1,1\n".encode("utf-32"), ":1: file is UTF-32 encoded"),
         ("sample,g1\np1,1\n".encode("utf-16-le"), ":1: NUL byte at position 2"),
         ("sample,g1\np1,1\npé,2\n".encode("latin-1"), ":3: byte 0xE9 at position 2"),
         (bytes(range(256)), ":1: NUL byte at position 1"),
