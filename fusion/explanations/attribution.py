@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from fusion._exceptions import AlignmentError
+from fusion._exceptions import AlignmentError, InvalidParameterError
 from fusion.data._checks import preview
 from fusion.explanations.explanation import Explanation
 from kg import KnowledgeGraph, make_edges
@@ -72,6 +72,13 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
     :meth:`~Explanation.decompose` reach the terms the model reaches. Built once per graph.
     """
     kg, graph = estimator.kg, getattr(estimator, "graph_", None)
+    if kg is None:
+        msg = (
+            "the model has no knowledge graph to explain on: a folder written by "
+            "KGFusionClassifier.save holds none; load it with fusion.load_model from a folder "
+            "written by `kgfusion train` (which saves the pruned KG), or set_params(kg=...)."
+        )
+        raise InvalidParameterError(msg)
     if graph is None:
         return kg
     cached = _MODEL_KGS.get(kg)

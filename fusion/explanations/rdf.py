@@ -99,9 +99,10 @@ def _exported(explanation: Explanation, k: int) -> pd.Series:
     """Global rank of the best ``k`` non-zero nodes of every ``(type, namespace)`` group."""
     ranking = explanation.ranking()
     rank = pd.Series(range(1, len(ranking) + 1), index=ranking.index)
-    groups = explanation.kg.nodes.loc[ranking.index, ["type", "namespace"]].fillna("")
+    nonzero = ranking.index[ranking.to_numpy() != 0]  # zeros take no place among the k
+    groups = explanation.kg.nodes.loc[nonzero, ["type", "namespace"]].fillna("")
     keep = groups.groupby(["type", "namespace"], sort=False).cumcount() < k
-    return rank[keep.to_numpy() & (ranking.to_numpy() != 0)]
+    return rank.loc[nonzero[keep.to_numpy()]]
 
 
 def _add_explanation(graph: Graph, e: Explanation, k: int, subgraph_k: int, max_len: int) -> None:

@@ -351,3 +351,15 @@ def test_explain_estimator(kg: KnowledgeGraph) -> None:
     assert all((e.scores[e.scores.index.isin(inputs)] == 0).all() for e in exact)
     with pytest.raises(AlignmentError, match="'zz'"):
         explain(estimator, cohort, patients=["zz"])
+
+
+def test_rdf_export_keeps_negative_scores_that_zeros_would_have_crowded_out(
+    kg: KnowledgeGraph,
+) -> None:
+    """Zero-score nodes take no place among a type's k exported nodes."""
+    scores = {"GO:3": 0.9, "GO:2": 0.0, "GO:1": 0.0, "GO:4": -0.7}
+    e = Explanation(kg, pd.Series(scores), inputs=[], patient="z")
+    graph = to_rdf(e, k=2)
+    got = sparql_top(graph, "z", 10, type="go_term")
+    assert got["id"].tolist() == ["GO:3", "GO:4"]
+    assert got["id"].tolist() == e.top(2, "go_term", nonzero=True)["id"].tolist()
