@@ -37,7 +37,10 @@ def cpu_seconds() -> float:
     Differences of this clock, next to wall times, show how much of a wall time was spent
     computing (here or in worker processes) rather than waiting for a busy machine's cores.
     """
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -52,14 +55,24 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "|".join("---" for _ in columns) + "|")
     for row in rows:
-        print("| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |")
+        print(
+            "| "
+            + " | ".join(
+                f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns
+            )
+            + " |"
+        )
 
 
 def model_parser(description: str, quick: str) -> argparse.ArgumentParser:
     """Arguments shared by the model benchmarks: ``--data-dir``, ``--quick``, ``--threads``."""
     parser = argparse.ArgumentParser(description=description)
     default = os.environ.get("KGFUSION_DATA", str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--data-dir", default=default, help="shared data folder (default: $KGFUSION_DATA or ../shared/data)")
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        help="shared data folder (default: $KGFUSION_DATA or ../shared/data)",
+    )
     parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     return parser

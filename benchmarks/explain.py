@@ -72,9 +72,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from fusion import Cohort, read_mogonet
-from fusion.models.estimator import KGFusionClassifier
-from fusion.explanations import Explanation, explain
 from fusion.data.synthetic import PlantedTruth, make_planted_cohort, pathway_genes
+from fusion.explanations import Explanation, explain
+from fusion.models.estimator import KGFusionClassifier
 from kg import KGConfig, KnowledgeGraph, Source, build_kg
 from kg.build import SHARED_FILES
 
@@ -92,7 +92,11 @@ def reactome_kg(data: Path) -> KnowledgeGraph:
     """Reactome pathways, hierarchy and lowest-level gene sets; genes named by NCBI symbol."""
     config = KGConfig(
         (
-            Source(data / SHARED_FILES["reactome_names"], "reactome", {"hierarchy": data / SHARED_FILES["reactome_hierarchy"]}),
+            Source(
+                data / SHARED_FILES["reactome_names"],
+                "reactome",
+                {"hierarchy": data / SHARED_FILES["reactome_hierarchy"]},
+            ),
             Source(data / SHARED_FILES["reactome_gmt"], "gmt"),
         ),
         data / SHARED_FILES["gene_info"],
@@ -123,7 +127,10 @@ def planted_pool(kg: KnowledgeGraph) -> list[str]:
 
 def _split(cohort: Cohort, seed: int) -> tuple[Cohort, Cohort]:
     train, test = train_test_split(
-        cohort.samples.to_numpy(), test_size=1 / 3, random_state=seed, stratify=cohort.labels.to_numpy()
+        cohort.samples.to_numpy(),
+        test_size=1 / 3,
+        random_state=seed,
+        stratify=cohort.labels.to_numpy(),
     )
     return cohort.subset(train), cohort.subset(test)
 
@@ -136,7 +143,9 @@ def gene_label_correlation(train: Cohort, truth: PlantedTruth) -> pd.Series:
     return values.corrwith(case).set_axis(truth.feature_nodes[modality][values.columns].to_numpy())
 
 
-def gene_sets_of(kg: KnowledgeGraph, pathways: list[str], cache: dict[str, frozenset]) -> list[frozenset]:
+def gene_sets_of(
+    kg: KnowledgeGraph, pathways: list[str], cache: dict[str, frozenset]
+) -> list[frozenset]:
     """Each pathway's :func:`pathway_genes`, computed once per pathway over the run (``cache``)."""
     for p in set(pathways).difference(cache):
         cache[p] = frozenset(pathway_genes(kg, p))
@@ -165,7 +174,12 @@ def gene_set_auprc(scores: pd.Series, positive: np.ndarray, gene_sets: list[froz
 
 
 def planted_signal(
-    kg: KnowledgeGraph, seed: int, params: dict, n_samples: int, method: str, gene_sets: dict[str, frozenset]
+    kg: KnowledgeGraph,
+    seed: int,
+    params: dict,
+    n_samples: int,
+    method: str,
+    gene_sets: dict[str, frozenset],
 ) -> dict[str, float]:
     """AUPRC of the planted pathways among the pruned graph's pathways, for one seed."""
     rng = np.random.default_rng(seed)
@@ -173,16 +187,22 @@ def planted_signal(
     cohort, truth = make_planted_cohort(kg, planted, n_samples=n_samples, seed=seed)
     train, test = _split(cohort, seed)
     model = KGFusionClassifier(kg=kg, random_state=seed, **params).fit(train)
-    graph_only = KGFusionClassifier(kg=kg, random_state=seed, direct="unlinked", **params).fit(train)
+    graph_only = KGFusionClassifier(kg=kg, random_state=seed, direct="unlinked", **params).fit(
+        train
+    )
     graph = model.graph_
     pathways = [n for n, t in zip(graph.node_ids, graph.node_types) if t == "pathway"]
     positive = np.isin(pathways, truth.pathways)
     sets = gene_sets_of(kg, pathways, gene_sets)
     correlation = gene_label_correlation(train, truth)
-    reference = Explanation(kg, correlation.reindex(graph.node_ids, fill_value=0.0), correlation.index, "reference")
+    reference = Explanation(
+        kg, correlation.reindex(graph.node_ids, fill_value=0.0), correlation.index, "reference"
+    )
     rankings = {
         "": Explanation.aggregate(explain(graph_only, test, method=method))["cohort"].scores,
-        "decomposed_": Explanation.aggregate(explain(model, test, method="ig_features"))["cohort"].decompose("pathway").scores,
+        "decomposed_": Explanation.aggregate(explain(model, test, method="ig_features"))["cohort"]
+        .decompose("pathway")
+        .scores,
         "reference_": pathway_z(correlation, pathways, sets),
         "reference_decomposed_": reference.decompose("pathway").scores,
     }
@@ -219,11 +239,15 @@ def _removed(cohort: Cohort, estimator: KGFusionClassifier, nodes: dict[str, lis
     return cohort.with_data(frames)
 
 
-def _predicted_probability(estimator: KGFusionClassifier, cohort: Cohort, target: np.ndarray) -> np.ndarray:
+def _predicted_probability(
+    estimator: KGFusionClassifier, cohort: Cohort, target: np.ndarray
+) -> np.ndarray:
     return estimator.predict_proba(cohort)[np.arange(cohort.n_samples), target]
 
 
-def deletion_test(estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int) -> dict:
+def deletion_test(
+    estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int
+) -> dict:
     """Probability drops when removing the explanation's inputs vs as many random inputs."""
     rng = np.random.default_rng(seed)
     target = estimator.predict_proba(test).argmax(axis=1)
@@ -237,10 +261,14 @@ def deletion_test(estimator: KGFusionClassifier, test: Cohort, explanations: lis
     drops = []
     for _ in range(RANDOM_DRAWS):
         draw = {
-            e.patient: list(rng.choice(np.asarray(e.inputs, dtype=object), min(n, len(e.inputs)), replace=False))
+            e.patient: list(
+                rng.choice(np.asarray(e.inputs, dtype=object), min(n, len(e.inputs)), replace=False)
+            )
             for e, n in zip(explanations, sizes)
         }
-        drops.append(before - _predicted_probability(estimator, _removed(test, estimator, draw), target))
+        drops.append(
+            before - _predicted_probability(estimator, _removed(test, estimator, draw), target)
+        )
     drop_random = np.mean(drops, axis=0)
     difference = drop_top - drop_random
     return {
@@ -268,7 +296,9 @@ def _randomised(estimator: KGFusionClassifier, seed: int) -> KGFusionClassifier:
     return clone
 
 
-def sanity_check(estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int) -> dict:
+def sanity_check(
+    estimator: KGFusionClassifier, test: Cohort, explanations: list[Explanation], seed: int
+) -> dict:
     """Spearman correlation of trained vs randomised-weight explanations."""
     random = explain(_randomised(estimator, seed), test, method=explanations[0].method)
     trained = pd.concat([e.scores for e in explanations], axis=1)
@@ -284,9 +314,20 @@ def sanity_check(estimator: KGFusionClassifier, test: Cohort, explanations: list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None, help="shared data folder (default: $KGFUSION_DATA or ../shared/data)")
-    parser.add_argument("--quick", action="store_true", help="1 seed, smaller cohorts and fewer epochs (smoke run)")
-    parser.add_argument("--method", default="contribution", choices=["contribution", "ig", "ig_features"], help="attribution method (default: contribution)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="shared data folder (default: $KGFUSION_DATA or ../shared/data)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 seed, smaller cohorts and fewer epochs (smoke run)"
+    )
+    parser.add_argument(
+        "--method",
+        default="contribution",
+        choices=["contribution", "ig", "ig_features"],
+        help="attribution method (default: contribution)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -298,7 +339,10 @@ def main() -> None:
     reactome = reactome_kg(data)
     gene_sets: dict[str, frozenset] = {}
     n_samples = 200 if args.quick else 300
-    runs = pd.DataFrame([planted_signal(reactome, s, params, n_samples, args.method, gene_sets) for s in seeds], index=seeds)
+    runs = pd.DataFrame(
+        [planted_signal(reactome, s, params, n_samples, args.method, gene_sets) for s in seeds],
+        index=seeds,
+    )
 
     rosmap = read_mogonet(data / "mogonet_rosmap")
     train, test = rosmap.train_test()
@@ -307,57 +351,184 @@ def main() -> None:
     explanations = explain(estimator, test, method=args.method)
     deletion = deletion_test(estimator, test, explanations, seed=0)
     default = KGFusionClassifier(kg=go, random_state=0, **params).fit(train)
-    decompose_s, decomposed = timed(lambda: [e.decompose("go_term") for e in explain(default, test, method="ig_features")])
+    decompose_s, decomposed = timed(
+        lambda: [e.decompose("go_term") for e in explain(default, test, method="ig_features")]
+    )
     deletion_decomposed = deletion_test(default, test, decomposed, seed=0)
     sanity = sanity_check(estimator, test, explanations, seed=0)
-    one_s, _ = timed(lambda: explain(estimator, rosmap, patients=[rosmap.samples[0]], method=args.method), repeat=3)
+    one_s, _ = timed(
+        lambda: explain(estimator, rosmap, patients=[rosmap.samples[0]], method=args.method),
+        repeat=3,
+    )
     all_s, _ = timed(lambda: explain(estimator, rosmap, method=args.method))
 
     def mean_sd(column: str) -> str:
-        return f"{runs[column].mean():.3f} ± {runs[column].std(ddof=1) if len(runs) > 1 else 0.0:.3f}"
+        return (
+            f"{runs[column].mean():.3f} ± {runs[column].std(ddof=1) if len(runs) > 1 else 0.0:.3f}"
+        )
 
     rows = [
-        {"measure": f"planted: AUPRC of {N_PLANTED} planted pathways ({len(seeds)} seeds), ig_features decomposed", "value": mean_sd("decomposed_auprc"),
-         "target": ">= 0.9", "ok": runs["decomposed_auprc"].mean() >= 0.9},
-        {"measure": "planted: same, pathways with identical gene sets merged", "value": mean_sd("decomposed_set_auprc"),
-         "target": ">= 0.9", "ok": runs["decomposed_set_auprc"].mean() >= 0.9},
-        {"measure": f"planted: AUPRC, graph-only model's {args.method} scores", "value": mean_sd("auprc"), "target": "", "ok": ""},
+        {
+            "measure": f"planted: AUPRC of {N_PLANTED} planted pathways ({len(seeds)} seeds), ig_features decomposed",
+            "value": mean_sd("decomposed_auprc"),
+            "target": ">= 0.9",
+            "ok": runs["decomposed_auprc"].mean() >= 0.9,
+        },
+        {
+            "measure": "planted: same, pathways with identical gene sets merged",
+            "value": mean_sd("decomposed_set_auprc"),
+            "target": ">= 0.9",
+            "ok": runs["decomposed_set_auprc"].mean() >= 0.9,
+        },
+        {
+            "measure": f"planted: AUPRC, graph-only model's {args.method} scores",
+            "value": mean_sd("auprc"),
+            "target": "",
+            "ok": "",
+        },
         {"measure": "planted: chance AUPRC", "value": mean_sd("chance"), "target": "", "ok": ""},
-        {"measure": "planted: reference AUPRC, no model (z of gene-label correlations)", "value": mean_sd("reference_auprc"), "target": "", "ok": ""},
-        {"measure": "planted: reference AUPRC, no model (correlations decomposed)", "value": mean_sd("reference_decomposed_auprc"), "target": "", "ok": ""},
-        {"measure": "planted: same, identical gene sets merged", "value": mean_sd("reference_decomposed_set_auprc"), "target": "", "ok": ""},
-        {"measure": "planted: best rank of a planted pathway, decomposed", "value": mean_sd("decomposed_best_rank"), "target": "", "ok": ""},
-        {"measure": f"planted: best rank of a planted pathway, graph-only {args.method}", "value": mean_sd("best_rank"), "target": "", "ok": ""},
-        {"measure": "planted: pathway nodes ranked", "value": mean_sd("pathways"), "target": "", "ok": ""},
-        {"measure": "planted: held-out accuracy (model / graph-only model)", "value": f"{mean_sd('accuracy')} / {mean_sd('graph_only_accuracy')}", "target": "", "ok": ""},
-        {"measure": "ROSMAP: held-out accuracy", "value": f"{estimator.score(test):.3f}", "target": "", "ok": ""},
-        {"measure": f"deletion: prob. drop, top-{TOP_K} explanation inputs", "value": f"{deletion['drop_top']:.4f}", "target": "", "ok": ""},
-        {"measure": f"deletion: prob. drop, random inputs ({RANDOM_DRAWS} draws)", "value": f"{deletion['drop_random']:.4f}", "target": "", "ok": ""},
-        {"measure": "deletion: input nodes removed per patient (mean)", "value": f"{deletion['input_nodes']:.1f}", "target": "", "ok": ""},
-        {"measure": f"deletion: paired difference (n={deletion['patients']})", "value": f"{deletion['difference']:.4f} ± {deletion['difference_sd']:.4f}",
-         "target": "> 0", "ok": deletion["difference"] > 0},
-        {"measure": "deletion: Wilcoxon p (one-sided)", "value": f"{deletion['p_value']:.2g}", "target": "< 0.05", "ok": deletion["p_value"] < 0.05},
-        {"measure": "deletion, default model, ig_features decomposed onto GO terms: drop top-10 / random",
-         "value": f"{deletion_decomposed['drop_top']:.4f} / {deletion_decomposed['drop_random']:.4f}", "target": "", "ok": ""},
-        {"measure": "deletion, decomposed: paired difference, Wilcoxon p",
-         "value": f"{deletion_decomposed['difference']:.4f} ± {deletion_decomposed['difference_sd']:.4f}, p = {deletion_decomposed['p_value']:.2g}",
-         "target": "> 0, < 0.05", "ok": deletion_decomposed["difference"] > 0 and deletion_decomposed["p_value"] < 0.05},
-        {"measure": "sanity: Spearman trained vs random weights, per patient", "value": f"{sanity['per_patient']:.3f} ± {sanity['per_patient_sd']:.3f}",
-         "target": "low", "ok": ""},
-        {"measure": "sanity: Spearman of cohort mean scores", "value": f"{sanity['cohort_mean']:.3f}", "target": "low", "ok": ""},
-        {"measure": "sanity: same on |score|, per patient", "value": f"{sanity['abs_per_patient']:.3f} ± {sanity['abs_per_patient_sd']:.3f}",
-         "target": "low", "ok": ""},
-        {"measure": "sanity: same on |score|, cohort means", "value": f"{sanity['abs_cohort_mean']:.3f}", "target": "low", "ok": ""},
-        {"measure": "timing: explain 1 patient (s)", "value": f"{one_s:.3f}", "target": "<= 0.2", "ok": one_s <= 0.2},
-        {"measure": f"timing: explain {rosmap.n_samples} patients (s)", "value": f"{all_s:.2f}", "target": "<= 30", "ok": all_s <= 30},
-        {"measure": "timing: ig_features + decompose onto GO terms, per patient (s)", "value": f"{decompose_s / test.n_samples:.3f}",
-         "target": "<= 0.2", "ok": decompose_s / test.n_samples <= 0.2},
+        {
+            "measure": "planted: reference AUPRC, no model (z of gene-label correlations)",
+            "value": mean_sd("reference_auprc"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "planted: reference AUPRC, no model (correlations decomposed)",
+            "value": mean_sd("reference_decomposed_auprc"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "planted: same, identical gene sets merged",
+            "value": mean_sd("reference_decomposed_set_auprc"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "planted: best rank of a planted pathway, decomposed",
+            "value": mean_sd("decomposed_best_rank"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": f"planted: best rank of a planted pathway, graph-only {args.method}",
+            "value": mean_sd("best_rank"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "planted: pathway nodes ranked",
+            "value": mean_sd("pathways"),
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "planted: held-out accuracy (model / graph-only model)",
+            "value": f"{mean_sd('accuracy')} / {mean_sd('graph_only_accuracy')}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "ROSMAP: held-out accuracy",
+            "value": f"{estimator.score(test):.3f}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": f"deletion: prob. drop, top-{TOP_K} explanation inputs",
+            "value": f"{deletion['drop_top']:.4f}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": f"deletion: prob. drop, random inputs ({RANDOM_DRAWS} draws)",
+            "value": f"{deletion['drop_random']:.4f}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "deletion: input nodes removed per patient (mean)",
+            "value": f"{deletion['input_nodes']:.1f}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": f"deletion: paired difference (n={deletion['patients']})",
+            "value": f"{deletion['difference']:.4f} ± {deletion['difference_sd']:.4f}",
+            "target": "> 0",
+            "ok": deletion["difference"] > 0,
+        },
+        {
+            "measure": "deletion: Wilcoxon p (one-sided)",
+            "value": f"{deletion['p_value']:.2g}",
+            "target": "< 0.05",
+            "ok": deletion["p_value"] < 0.05,
+        },
+        {
+            "measure": "deletion, default model, ig_features decomposed onto GO terms: drop top-10 / random",
+            "value": f"{deletion_decomposed['drop_top']:.4f} / {deletion_decomposed['drop_random']:.4f}",
+            "target": "",
+            "ok": "",
+        },
+        {
+            "measure": "deletion, decomposed: paired difference, Wilcoxon p",
+            "value": f"{deletion_decomposed['difference']:.4f} ± {deletion_decomposed['difference_sd']:.4f}, p = {deletion_decomposed['p_value']:.2g}",
+            "target": "> 0, < 0.05",
+            "ok": deletion_decomposed["difference"] > 0 and deletion_decomposed["p_value"] < 0.05,
+        },
+        {
+            "measure": "sanity: Spearman trained vs random weights, per patient",
+            "value": f"{sanity['per_patient']:.3f} ± {sanity['per_patient_sd']:.3f}",
+            "target": "low",
+            "ok": "",
+        },
+        {
+            "measure": "sanity: Spearman of cohort mean scores",
+            "value": f"{sanity['cohort_mean']:.3f}",
+            "target": "low",
+            "ok": "",
+        },
+        {
+            "measure": "sanity: same on |score|, per patient",
+            "value": f"{sanity['abs_per_patient']:.3f} ± {sanity['abs_per_patient_sd']:.3f}",
+            "target": "low",
+            "ok": "",
+        },
+        {
+            "measure": "sanity: same on |score|, cohort means",
+            "value": f"{sanity['abs_cohort_mean']:.3f}",
+            "target": "low",
+            "ok": "",
+        },
+        {
+            "measure": "timing: explain 1 patient (s)",
+            "value": f"{one_s:.3f}",
+            "target": "<= 0.2",
+            "ok": one_s <= 0.2,
+        },
+        {
+            "measure": f"timing: explain {rosmap.n_samples} patients (s)",
+            "value": f"{all_s:.2f}",
+            "target": "<= 30",
+            "ok": all_s <= 30,
+        },
+        {
+            "measure": "timing: ig_features + decompose onto GO terms, per patient (s)",
+            "value": f"{decompose_s / test.n_samples:.3f}",
+            "target": "<= 0.2",
+            "ok": decompose_s / test.n_samples <= 0.2,
+        },
     ]
-    print(f"# explain (method={args.method}) on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, 2 torch threads"
-          f"{' (--quick)' if args.quick else ''}")
-    print(f"KGFusionClassifier({', '.join(f'{k}={v}' for k, v in params.items())}) (graph-only: direct=unlinked; ROSMAP: graph-only); "
-          f"ROSMAP pruned graph {estimator.graph_.num_nodes:,} nodes; planted AUPRC per seed, decomposed: "
-          f"{runs['decomposed_auprc'].round(3).tolist()}, merged: {runs['decomposed_set_auprc'].round(3).tolist()}, graph-only {args.method}: {runs['auprc'].round(3).tolist()}")
+    print(
+        f"# explain (method={args.method}) on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, 2 torch threads"
+        f"{' (--quick)' if args.quick else ''}"
+    )
+    print(
+        f"KGFusionClassifier({', '.join(f'{k}={v}' for k, v in params.items())}) (graph-only: direct=unlinked; ROSMAP: graph-only); "
+        f"ROSMAP pruned graph {estimator.graph_.num_nodes:,} nodes; planted AUPRC per seed, decomposed: "
+        f"{runs['decomposed_auprc'].round(3).tolist()}, merged: {runs['decomposed_set_auprc'].round(3).tolist()}, graph-only {args.method}: {runs['auprc'].round(3).tolist()}"
+    )
     print_table(rows)
 
 

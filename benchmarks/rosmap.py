@@ -25,7 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import model_parser
 
 from fusion import read_mogonet
-from fusion.models.baselines import EarlyFusionLogistic, EarlyFusionMLP, LateFusion, RandomForestBaseline
+from fusion.models.baselines import (
+    EarlyFusionLogistic,
+    EarlyFusionMLP,
+    LateFusion,
+    RandomForestBaseline,
+)
 from fusion.models.estimator import KGFusionClassifier
 from fusion.models.evaluate import evaluate, format_summary, summarize
 from kg import build_kg, shared_sources

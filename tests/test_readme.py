@@ -39,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
 
 def test_the_readme_has_the_examples_this_file_runs() -> None:
     assert len(blocks("yaml")) == 1 and len(blocks("python")) == 1
-    assert len(blocks("bash", after="## The command line")) == 1
+    assert len(blocks("bash", after="## The command line")) == 2  # the CLI, then the store
 
 
 def test_the_run_configuration_is_valid_yaml_and_validates(
@@ -68,8 +68,11 @@ def test_the_shell_examples_run(workspace: Path) -> None:
     (workspace / "rosmap.yaml").write_text(blocks("yaml")[0], encoding="utf-8")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     env.pop("KGFUSION_DATA", None)  # the README's commands say where the data is
-    commands = [
-        line for line in blocks("bash", after="## The command line")[0].splitlines() if line
+    commands = [  # in order: the store commands use the model the first block trains
+        line
+        for block in blocks("bash", after="## The command line")
+        for line in block.splitlines()
+        if line
     ]
     for command in commands:
         done = subprocess.run(
@@ -79,3 +82,4 @@ def test_the_shell_examples_run(workspace: Path) -> None:
         assert done.returncode == 0, f"{command}\n{done.stderr[-3000:]}"
         assert "Traceback" not in done.stderr, command
     assert (workspace / "predictions.csv").stat().st_size > 0
+    assert (workspace / "kgfusion-out" / "explorer.html").stat().st_size > 0

@@ -12,7 +12,6 @@ from fusion.app import cli_store as _cli_store
 from fusion.app.cli_data import data_app
 from fusion.app.cli_demo import demo
 from fusion.app.cli_explore import explore
-from fusion.app.cli_explore import explore
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -24,7 +23,6 @@ app = typer.Typer(
 app.add_typer(kg_app, name="kg")
 app.add_typer(data_app, name="data")
 app.command("demo")(demo)
-app.command("explore")(explore)
 app.command("explore")(explore)
 for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
     app.command()(_command)

@@ -71,7 +71,9 @@ def _inner_cv(random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
 
 
-def tuned_pipeline(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold) -> GridSearchCV:
+def tuned_pipeline(
+    model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold
+) -> GridSearchCV:
     """Mean imputation → standardisation → ``model``, with ``model``'s parameters in ``grid``
     chosen by log-loss over the folds of ``cv`` (the whole pipeline refitted in each fold)."""
     pipeline = Pipeline(
@@ -83,7 +85,9 @@ def tuned_pipeline(model: BaseEstimator, grid: dict[str, list], cv: StratifiedKF
 
 def _logistic(random_state: int) -> GridSearchCV:
     """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`tuned_pipeline`)."""
-    return tuned_pipeline(LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state))
+    return tuned_pipeline(
+        LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state)
+    )
 
 
 class _CohortClassifier(BaseEstimator):

@@ -31,9 +31,13 @@ def test_minimal_config_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert cohort.split is not None and len(cohort.modalities) == 3
 
 
-def test_environment_variables_are_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variables_are_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TINY_DATA", str(TINY))
-    config = RunConfig.from_yaml(write(tmp_path, "cohort: {format: mogonet, path: $TINY_DATA/mogonet_tiny}\n"))
+    config = RunConfig.from_yaml(
+        write(tmp_path, "cohort: {format: mogonet, path: $TINY_DATA/mogonet_tiny}\n")
+    )
     assert config.cohort.path == TINY / "mogonet_tiny"
 
 
@@ -44,10 +48,16 @@ def test_environment_variables_are_expanded(tmp_path: Path, monkeypatch: pytest.
         ("cohort: {format: parquet, path: x}\n", "cohort.format"),
         ("cohort: {format: mogonet, path: missing}\n", "cohort.path"),
         ("cohort: {format: modalities}\n", "cohort.modalities"),
-        ("cohort: {format: mogonet, path: .}\nevaluation: {n_splits: many}\n", "evaluation.n_splits"),
+        (
+            "cohort: {format: mogonet, path: .}\nevaluation: {n_splits: many}\n",
+            "evaluation.n_splits",
+        ),
         ("cohort: {format: mogonet, path: .}\nevaluation: {seeds: []}\n", "evaluation.seeds"),
         ("cohort: {format: mogonet, path: .}\nkg: {preset: shared, sources: []}\n", "kg.sources"),
-        ("cohort: {format: mogonet, path: .}\nkg: {sources: [{path: nope.obo, format: obo}]}\n", "nope.obo"),
+        (
+            "cohort: {format: mogonet, path: .}\nkg: {sources: [{path: nope.obo, format: obo}]}\n",
+            "nope.obo",
+        ),
         ("- just\n- a list\n", "expected a mapping"),
         ("cohort: {format: [\n", "not valid YAML"),
     ],
@@ -83,7 +93,12 @@ def test_train_refuses_to_replace_a_foreign_folder_or_save_a_baseline(tmp_path: 
     with pytest.raises(ConfigError, match="not a model folder"):
         fit_from_config(config, out=foreign, progress=False)
     assert (foreign / "keep.txt").read_text() == "mine"
-    baseline = RunConfig.from_dict({"cohort": {"format": "mogonet", "path": str(TINY / "mogonet_tiny")}, "model": {"name": "rf"}})
+    baseline = RunConfig.from_dict(
+        {
+            "cohort": {"format": "mogonet", "path": str(TINY / "mogonet_tiny")},
+            "model": {"name": "rf"},
+        }
+    )
     with pytest.raises(ConfigError, match="baseline without checkpoints"):
         fit_from_config(baseline, out=tmp_path / "model", progress=False)
     assert not (tmp_path / "model").exists()

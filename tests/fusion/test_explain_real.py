@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from fusion import Cohort, read_mogonet
-from fusion.models.estimator import KGFusionClassifier
-from fusion.explanations import Explanation, explain
 from fusion.data.synthetic import PlantedTruth, make_planted_cohort
+from fusion.explanations import Explanation, explain
+from fusion.models.estimator import KGFusionClassifier
 from kg import KGConfig, KnowledgeGraph, Source, build_kg, subterms
 from kg.build import SHARED_FILES
 
