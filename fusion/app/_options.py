@@ -3,6 +3,7 @@ options, and reading a cohort. Imports nothing heavy: ``kgfusion --help`` loads 
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +16,16 @@ from kg import KGError
 if TYPE_CHECKING:
     from fusion.data.cohort import Cohort
 
-__all__ = ["ERRORS", "ConfigArg", "FormatIn", "Progress", "fail", "read_data"]
+__all__ = [
+    "ERRORS",
+    "ConfigArg",
+    "ExplainMethod",
+    "FormatIn",
+    "Method",
+    "Progress",
+    "fail",
+    "read_data",
+]
 
 #: Errors a command reports as ``error: ...`` with exit code 2 (no traceback).
 ERRORS = (FusionError, KGError, OSError, ImportError, KeyError)
@@ -25,6 +35,17 @@ Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
 FormatIn = Annotated[
     CohortFormat, typer.Option("--format-in", help="Layout of the cohort (auto: detect).")
 ]
+
+
+class ExplainMethod(str, Enum):
+    """Attribution methods (:data:`gnn.attribution.ATTRIBUTION_METHODS`; a test keeps them equal)."""
+
+    contribution = "contribution"
+    ig = "ig"
+    ig_features = "ig_features"
+
+
+Method = Annotated[ExplainMethod, typer.Option(help="contribution (exact), ig or ig_features.")]
 
 
 def fail(error: BaseException | str) -> typer.Exit:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fusion.app._options import ERRORS, FormatIn, fail, read_data
+from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, fail, read_data
 from fusion.data.formats import CohortFormat
 
 __all__ = ["explore"]
@@ -35,9 +35,7 @@ def explore(
             "--patients", "-p", help="Sample ids (repeatable or comma-separated; default: all)."
         ),
     ] = None,
-    method: Annotated[
-        str, typer.Option(help="contribution (exact), ig or ig_features.")
-    ] = "contribution",
+    method: Method = ExplainMethod.contribution,
     top: Annotated[int, typer.Option("--top", "-k", help="Top terms kept per patient.")] = 20,
     node_type: Annotated[
         list[str] | None,
@@ -64,7 +62,7 @@ def explore(
     try:
         estimator = load_model(model)
         cohort = read_data(data, format_in)
-        explanations = explain(estimator, cohort, _patients(patients), method)
+        explanations = explain(estimator, cohort, _patients(patients), method.value)
         page = write_explorer(
             explanations,
             out,

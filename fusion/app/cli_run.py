@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.app._options import ERRORS, ConfigArg, FormatIn, Progress, fail, read_data
+from fusion.app._options import (
+    ERRORS,
+    ConfigArg,
+    ExplainMethod,
+    FormatIn,
+    Method,
+    Progress,
+    fail,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
 __all__ = ["evaluate", "explain", "predict", "train"]
@@ -149,9 +158,7 @@ def explain(
     namespace: Annotated[
         str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")
     ] = None,
-    method: Annotated[
-        str, typer.Option(help="contribution (exact), ig or ig_features.")
-    ] = "contribution",
+    method: Method = ExplainMethod.contribution,
     decompose: Annotated[
         bool,
         typer.Option(
@@ -214,7 +221,7 @@ def explain(
             raise FusionError(f"--format {format.value} draws one patient; got {len(patient)}")
         estimator = load_model(model)
         cohort = read_data(data, format_in)
-        explanations = explain_patients(estimator, cohort, patient, method)
+        explanations = explain_patients(estimator, cohort, patient, method.value)
         types = node_type or None
         if decompose:
             explanations = [

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.app._options import ERRORS, FormatIn, Progress, fail, read_data
+from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, Progress, fail, read_data
 from fusion.data.formats import CohortFormat
 
 __all__ = ["parse_binding", "query", "store"]
@@ -49,9 +49,7 @@ def store(
         list[str] | None,
         typer.Option("--patient", "-p", help="Sample id, repeatable (default: every sample)."),
     ] = None,
-    method: Annotated[
-        str, typer.Option(help="contribution (exact), ig or ig_features.")
-    ] = "contribution",
+    method: Method = ExplainMethod.contribution,
     with_kg: Annotated[
         bool, typer.Option("--kg", help="Also store the model's knowledge graph.")
     ] = False,
@@ -96,7 +94,7 @@ def store(
             bar = tqdm(total=len(patients), unit="patient", disable=not progress)
             for start in range(0, len(patients), batch_size):
                 explanations = explain_patients(
-                    estimator, cohort, patients[start : start + batch_size], method
+                    estimator, cohort, patients[start : start + batch_size], method.value
                 )
                 if with_kg and start == 0:
                     target.add_kg(explanations[0].kg)
@@ -114,7 +112,9 @@ def store(
     except ERRORS as error:
         raise fail(error) from None
     kg_note = " and the model's KG" if with_kg else ""
-    typer.echo(f"stored {written} explanation(s) ({method}){kg_note} in {out} ({total} triples)")
+    typer.echo(
+        f"stored {written} explanation(s) ({method.value}){kg_note} in {out} ({total} triples)"
+    )
 
 
 def parse_binding(text: str) -> tuple[str, Any]:

@@ -221,3 +221,16 @@ def test_the_cohort_section_names_mogonet_views(tmp_path: Path) -> None:
     cohort = prepare(RunConfig.from_dict(raw), progress=False).cohort
     assert list(cohort.modalities) == ["expression", "methylation", "mirna"]
     assert cohort.modalities["expression"].kind == "mRNA"
+
+
+def test_explain_methods_are_gnns_and_a_bad_one_exits_2_before_reading(tmp_path: Path) -> None:
+    from fusion.app._options import ExplainMethod
+    from gnn.attribution import ATTRIBUTION_METHODS
+
+    assert [m.value for m in ExplainMethod] == list(ATTRIBUTION_METHODS)
+    for command in ("explain", "explore", "store"):
+        args = [command, "-m", str(tmp_path / "no-model"), "-d", str(TINY / "mogonet_tiny")]
+        args += ["-p", "test_0", "--method", "foo", "-o", str(tmp_path / "out")]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (command, result.output)
+        assert "'foo' is not one of" in result.output and "no-model" not in result.output
