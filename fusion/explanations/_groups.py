@@ -15,10 +15,10 @@ import pandas as pd
 
 from fusion._exceptions import InvalidParameterError
 from fusion.data._checks import preview
+from fusion.explanations._fields import ExplanationFields
 
 if TYPE_CHECKING:
     from fusion.explanations.explanation import Explanation
-    from kg import KnowledgeGraph
 
 __all__ = ["COMPARE_COLUMNS"]
 
@@ -28,16 +28,8 @@ COMPARE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class GroupQueries:
+class GroupQueries(ExplanationFields):
     """:meth:`compare` two explanations; :meth:`aggregate` many."""
-
-    if TYPE_CHECKING:  # the fields of Explanation, which this mixes into
-        kg: KnowledgeGraph
-        scores: pd.Series
-        inputs: tuple[str, ...]
-        patient: str
-        method: str
-        edge_scores: pd.Series | None
 
     def compare(
         self,

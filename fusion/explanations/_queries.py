@@ -9,31 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import networkx as nx
-import pandas as pd
 
 from fusion._params import check_positive
 from fusion.data._checks import preview
-from kg import KnowledgeGraph, all_simple_paths, neighborhood, shortest_paths
+from fusion.explanations._fields import ExplanationFields
+from kg import all_simple_paths, neighborhood, shortest_paths
 
 __all__ = ["GraphQueries"]
 
 logger = logging.getLogger(__name__)
 
 
-class GraphQueries:
+class GraphQueries(ExplanationFields):
     """:meth:`annotate`, :meth:`subgraph`, :meth:`paths`, :meth:`neighborhood` and
     :meth:`hops_from_inputs`."""
-
-    if TYPE_CHECKING:  # the fields of Explanation, which this mixes into
-        kg: KnowledgeGraph
-        scores: pd.Series
-        inputs: tuple[str, ...]
-        patient: str
-        method: str
-        edge_scores: pd.Series | None
 
     def annotate(self, nodes: Iterable[str]) -> nx.MultiDiGraph:
         """The KG subgraph induced by ``nodes`` with ``score``/``type``/``name``/``relation``.
