@@ -9,20 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import kg
-from fusion.data.synthetic import make_planted_cohort, pathway_genes
+from _workspace import planted_workspace
 
 pytestmark = pytest.mark.slow
-
-RUN_YAML = """\
-kg: {{preset: embedded}}
-cohort: {{format: tables, path: {cohort}}}
-model:
-  name: kgfusion
-  params: {{n_ensemble: 1, max_epochs: 15, hidden: 4, embedding: 8, random_state: 0}}
-output: {out}
-"""
 
 
 def kgfusion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -37,17 +26,7 @@ def kgfusion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("e2e")
-    graph = kg.build_kg(kg.embedded_config(), progress=False)
-    pathways = [
-        p for p in graph.nodes_of_type("pathway") if 20 <= len(pathway_genes(graph, p)) <= 40
-    ][:2]
-    cohort, _ = make_planted_cohort(graph, pathways, n_samples=80, n_features=120, seed=0)
-    folder = root / "cohort"
-    folder.mkdir()
-    for name in cohort:
-        cohort[name].dropna(how="all").rename_axis("sample").to_csv(folder / f"{name}.csv")
-    cohort.labels.rename("label").rename_axis("sample").to_csv(folder / "labels.csv")
-    (root / "run.yaml").write_text(RUN_YAML.format(cohort=folder, out=root / "out"))
+    planted_workspace(root, n_samples=80, n_features=120, max_epochs=15)
     return root
 
 

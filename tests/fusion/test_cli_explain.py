@@ -6,22 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from _workspace import planted_workspace
 from typer.testing import CliRunner
 
-import kg
 from fusion.app.cli import app
-from fusion.data.synthetic import make_planted_cohort, pathway_genes
 
 pytestmark = pytest.mark.slow
 
-RUN_YAML = """\
-kg: {{preset: embedded}}
-cohort: {{format: tables, path: {cohort}}}
-model:
-  name: kgfusion
-  params: {{n_ensemble: 1, max_epochs: 5, hidden: 4, embedding: 8, random_state: 0}}
-output: {out}
-"""
 runner = CliRunner()
 
 
@@ -34,17 +25,8 @@ def _run(*args: str | Path) -> tuple[int, str]:
 def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """A model folder written by ``kgfusion train``, its cohort folder and one patient."""
     root = tmp_path_factory.mktemp("explain")
-    graph = kg.build_kg(kg.embedded_config(), progress=False)
-    pathways = [
-        p for p in graph.nodes_of_type("pathway") if 20 <= len(pathway_genes(graph, p)) <= 40
-    ]
-    cohort, _ = make_planted_cohort(graph, pathways[:2], n_samples=40, n_features=80, seed=0)
+    cohort = planted_workspace(root, n_samples=40, n_features=80, max_epochs=5)
     folder = root / "cohort"
-    folder.mkdir()
-    for name in cohort:
-        cohort[name].dropna(how="all").rename_axis("sample").to_csv(folder / f"{name}.csv")
-    cohort.labels.rename("label").rename_axis("sample").to_csv(folder / "labels.csv")
-    (root / "run.yaml").write_text(RUN_YAML.format(cohort=folder, out=root / "out"))
     code, out = _run("train", root / "run.yaml", "--no-progress")
     assert code == 0, out
     return root / "out" / "model", folder, str(cohort.samples[0])

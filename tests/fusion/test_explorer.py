@@ -163,35 +163,15 @@ def test_a_kg_with_one_patient_and_no_reach(tmp_path: Path) -> None:
     assert [i["id"] for i in data["items"]] == ["alone", "None"]  # no prediction: one class
 
 
-RUN_YAML = """\
-kg: {{preset: embedded}}
-cohort: {{format: tables, path: {cohort}}}
-model:
-  name: kgfusion
-  params: {{n_ensemble: 1, max_epochs: 3, hidden: 4, embedding: 8, random_state: 0}}
-output: {out}
-"""
-
-
 @pytest.mark.slow
 def test_cli_explore_writes_a_page_for_the_chosen_patients(tmp_path: Path) -> None:
+    from _workspace import planted_workspace
     from typer.testing import CliRunner
 
-    import kg
     from fusion.app.cli import app
-    from fusion.data.synthetic import make_planted_cohort, pathway_genes
 
-    graph = kg.build_kg(kg.embedded_config(), progress=False)
-    pathways = [
-        p for p in graph.nodes_of_type("pathway") if 20 <= len(pathway_genes(graph, p)) <= 40
-    ]
-    cohort, _ = make_planted_cohort(graph, pathways[:2], n_samples=30, n_features=80, seed=0)
+    cohort = planted_workspace(tmp_path, n_samples=30, n_features=80, max_epochs=3)
     folder = tmp_path / "cohort"
-    folder.mkdir()
-    for name in cohort:
-        cohort[name].dropna(how="all").rename_axis("sample").to_csv(folder / f"{name}.csv")
-    cohort.labels.rename("label").rename_axis("sample").to_csv(folder / "labels.csv")
-    (tmp_path / "run.yaml").write_text(RUN_YAML.format(cohort=folder, out=tmp_path / "out"))
     runner = CliRunner()
     result = runner.invoke(app, ["train", str(tmp_path / "run.yaml"), "--no-progress"])
     assert result.exit_code == 0, result.output

@@ -210,12 +210,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         KGFusionClassifier(tiny_kg(), **{**FAST, "max_epochs": 3}).fit(cohort).save(root / "model")
     )
     save_kg(tiny_kg(), folder / _MODEL_KG)  # as `kgfusion train` does
-    data = root / "cohort"
-    data.mkdir()
-    for name in cohort:
-        cohort[name].rename_axis("sample").to_csv(data / f"{name}.csv")
-    cohort.labels.rename("label").rename_axis("sample").to_csv(data / "labels.csv")
-    return folder, data
+    from _workspace import write_tables
+
+    return folder, write_tables(cohort, root / "cohort")
 
 
 @pytest.mark.slow
