@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from fusion._exceptions import FusionError, InvalidParameterError
+from fusion._exceptions import FusionError
 
 __all__ = [
     "ESTIMATORS",
@@ -78,10 +78,5 @@ def make_estimator(name: str, params: dict[str, Any], kg: Any = None) -> Any:
     merged = {**ESTIMATORS[name][1], **params}
     if takes_kg(name):
         merged.setdefault("kg", kg)
-    valid = set(cls().get_params(deep=False))
-    unknown = sorted(set(merged) - valid)
-    if unknown:
-        msg = f"model.params: unknown parameter(s) {unknown} for {name!r}; valid: {sorted(valid)}"
-        raise InvalidParameterError(msg)
-    validate_params(cls, merged)
+    validate_params(cls, merged)  # unknown names and values outside the constraints
     return cls(**merged)

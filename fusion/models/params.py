@@ -104,7 +104,10 @@ def validate_params(estimator: Any, params: Mapping[str, Any] | None = None) -> 
     valid = cls._get_param_names() if hasattr(cls, "_get_param_names") else list(params)
     unknown = sorted(set(params) - set(valid))
     if unknown:
-        msg = f"{cls.__name__} has no parameter(s) {unknown}; valid: {sorted(valid)}."
+        msg = (
+            f"unknown parameter(s) {unknown}: {cls.__name__} has no parameter of that name; "
+            f"valid: {sorted(valid)}."
+        )
         raise InvalidParameterError(msg)
     validate_parameter_constraints(_constraints(cls), params, cls.__name__)
 
