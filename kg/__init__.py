@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.bundled import embedded_config
     from kg.config_io import load_yaml
     from kg.export import read_graphml, read_node_link_json, write_graphml, write_node_link_json
+    from kg.folders import swap_in
     from kg.graph import KGInfo, KnowledgeGraph
     from kg.hetero import REVERSE_PREFIX, NodeIndex, to_hetero_data
     from kg.index import GraphIndex
@@ -128,6 +129,7 @@ __all__ = [
     "shortest_paths",
     "subterms",
     "superterms",
+    "swap_in",
     "to_hetero_data",
     "to_rdf",
     "validate_kgx",
@@ -169,6 +171,7 @@ _EXPORTS = {
     "kg.rdf_export": ("to_rdf", "write_turtle"),
     "kg.schema": ("EDGE_COLUMNS", "NODE_COLUMNS", "NODE_TYPES", "make_edges", "make_nodes"),
     "kg.store": ("load_kg", "save_kg"),
+    "kg.folders": ("swap_in",),
     "kg.tables": (
         "read_edge_table",
         "read_gaf",

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from kg._exceptions import DanglingReferenceError, ForeignFolderError, ParseError
 from kg._source import PathLike, gc_paused, sha256_of
+from kg.folders import swap_in
 from kg.graph import NODE_COLUMNS, KnowledgeGraph, decode
 
 __all__ = ["FORMAT_VERSION", "discard", "load_kg", "read_metadata", "save_kg", "save_new"]
@@ -69,16 +70,7 @@ def save_kg(kg: KnowledgeGraph, path: PathLike) -> Path:
     try:
         if path.exists() or path.is_symlink():
             _check_replaceable(path)
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
-            os.rename(path, old)  # moved aside, not deleted, until the new graph is in place
-            try:
-                os.rename(staging, path)
-            except BaseException:
-                os.rename(old, path)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, path)
+        swap_in(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fusion.app.config import ConfigError
 from fusion.app.record import RECORD_FILE, read_kind
+from kg import swap_in
 
 __all__ = ["OutputFolderError", "check_replaceable", "staged_folder"]
 
@@ -96,18 +97,6 @@ def staged_folder(
         yield staging
         check_replaceable(out, kind, recognise)
         staging.chmod(0o755)  # mkdtemp makes it private
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            out.rename(old / out.name)
-        try:
-            staging.rename(out)
-        except BaseException:
-            if old is not None:  # put the previous folder back
-                (old / out.name).rename(out)
-                old.rmdir()
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

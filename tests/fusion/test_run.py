@@ -4,6 +4,7 @@ and a run record in every folder a run writes."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -109,14 +110,14 @@ def test_a_failed_swap_puts_the_previous_folder_back(
     with staged_folder(out, "model") as staging:
         (staging / "weights").write_text("old")
         RunRecord("model").write(staging)
-    real_rename = Path.rename
+    real_rename = os.rename
 
-    def failing(self: Path, target: Path) -> Path:
-        if self.name.endswith(".partial"):
+    def failing(source: str | Path, target: str | Path) -> None:
+        if str(source).endswith(".partial"):
             raise OSError("disk full")
-        return real_rename(self, target)
+        real_rename(source, target)
 
-    monkeypatch.setattr(Path, "rename", failing)
+    monkeypatch.setattr(os, "rename", failing)
     with pytest.raises(OSError, match="disk full"), staged_folder(out, "model") as staging:
         (staging / "weights").write_text("new")
         RunRecord("model").write(staging)
