@@ -39,8 +39,8 @@ def main() -> None:
     kgf = {"n_ensemble": 2 if args.quick else 3}
     models = {
         "KG fusion": KGFusionClassifier(kg, **kgf),
-        "KG fusion (shuffled KG)": KGFusionClassifier(kg, shuffle_graph=True, **kgf),
-        "fusion net (no graph)": KGFusionClassifier(None, use_graph=False, **kgf),
+        "KG fusion (rewired KG)": KGFusionClassifier(kg, control="rewired", **kgf),
+        "fusion net (no graph)": KGFusionClassifier(None, control="no_graph", **kgf),
         "early LR": EarlyFusionLogistic(),
         "late average": LateFusion("average"),
         "late stacking": LateFusion("stacking"),

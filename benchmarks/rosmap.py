@@ -1,4 +1,4 @@
-"""ROSMAP (MOGONET split): the KG fusion model vs baselines vs the shuffled-KG ablation.
+"""ROSMAP (MOGONET split): the KG fusion model vs baselines vs its matched controls (rewired KG, no graph).
 
 Protocols: the official 245/106 split under 5 seeds (``official``), 5 × 5 repeated stratified
 CV over all 351 patients (``cv``), and 2 × 5 repeated stratified CV inside the official training
@@ -43,8 +43,8 @@ def estimators(kg: object, quick: bool) -> dict[str, object]:
     kgf = {"n_ensemble": 2 if quick else 3}
     return {
         "KG fusion": KGFusionClassifier(kg, **kgf),
-        "KG fusion (shuffled KG)": KGFusionClassifier(kg, shuffle_graph=True, **kgf),
-        "fusion net (no graph)": KGFusionClassifier(None, use_graph=False, **kgf),
+        "KG fusion (rewired KG)": KGFusionClassifier(kg, control="rewired", **kgf),
+        "fusion net (no graph)": KGFusionClassifier(None, control="no_graph", **kgf),
         "early LR": EarlyFusionLogistic(),
         "early MLP": EarlyFusionMLP(),
         "late average": LateFusion("average"),

@@ -19,8 +19,12 @@ __all__ = [
 #: Estimators a configuration may name: name → (``"module:Class"``, default parameters).
 ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "kgfusion": ("fusion.models.estimator:KGFusionClassifier", {}),
-    "kgfusion_shuffled": ("fusion.models.estimator:KGFusionClassifier", {"shuffle_graph": True}),
-    "kgfusion_nograph": ("fusion.models.estimator:KGFusionClassifier", {"use_graph": False}),
+    "kgfusion_rewired": ("fusion.models.estimator:KGFusionClassifier", {"control": "rewired"}),
+    "kgfusion_permuted": (
+        "fusion.models.estimator:KGFusionClassifier",
+        {"control": "permuted_features"},
+    ),
+    "kgfusion_nograph": ("fusion.models.estimator:KGFusionClassifier", {"control": "no_graph"}),
     "kgfusion_survival": ("fusion.models.estimator:KGFusionSurvival", {}),
     "early_lr": ("fusion.models.baselines:EarlyFusionLogistic", {}),
     "early_mlp": ("fusion.models.baselines:EarlyFusionMLP", {}),

@@ -17,14 +17,14 @@ import torch
 from sklearn.base import BaseEstimator
 from typing_extensions import Self
 
-from fusion._exceptions import ModelError
+from fusion._exceptions import InvalidParameterError, ModelError
 from fusion.data.cohort import Cohort
 from fusion.data.link import CohortLinks
 from fusion.data.preprocess import ModalityScaler
 from fusion.models._ensemble import check_inner_split, train_ensemble
 from fusion.models._graph import fit_graph
 from fusion.models.checkpoint import read_checkpoint, write_checkpoint
-from fusion.models.params import KGFUSION_CONSTRAINTS, check_fitted, validate_params
+from fusion.models.params import KGFUSION_CONSTRAINTS, Control, check_fitted, validate_params
 from fusion.models.tensors import cohort_batch, resolve_device, torch_threads
 from gnn import FusionNetConfig, KGFusionNet
 from gnn.training import TrainConfig
@@ -56,9 +56,8 @@ class _KGFusionBase(BaseEstimator):
         input_dropout: float = 0.2,
         direct: Literal["all", "unlinked", "none"] = "all",
         encoder: Literal["linear", "mlp"] = "linear",
-        use_graph: bool = True,
         aux_weight: float = 1.0,
-        shuffle_graph: bool = False,
+        control: Control = "none",
         lr: float = 5e-3,
         weight_decay: float = 1e-2,
         max_epochs: int = 100,
@@ -85,9 +84,8 @@ class _KGFusionBase(BaseEstimator):
         self.input_dropout = input_dropout
         self.direct = direct
         self.encoder = encoder
-        self.use_graph = use_graph
         self.aux_weight = aux_weight
-        self.shuffle_graph = shuffle_graph
+        self.control = control
         self.lr = lr
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
@@ -107,8 +105,10 @@ class _KGFusionBase(BaseEstimator):
 
     def _net_config(self, use_graph: bool) -> FusionNetConfig:
         """The network configuration: every field from the parameter of the same name."""
-        values = {f.name: getattr(self, f.name) for f in fields(FusionNetConfig)}
-        return FusionNetConfig(**{**values, "use_graph": use_graph})
+        values = {
+            f.name: getattr(self, f.name) for f in fields(FusionNetConfig) if f.name != "use_graph"
+        }
+        return FusionNetConfig(**values, use_graph=use_graph)
 
     def _train_config(self) -> TrainConfig:
         """The optimisation configuration: every field from the parameter of the same name."""
@@ -169,6 +169,12 @@ class _KGFusionBase(BaseEstimator):
 
     def _fit(self, cohort: Cohort, links: CohortLinks | None) -> Self:
         owner = type(self).__name__
+        if self.control == "random_masks":
+            msg = (
+                f"{owner}: control='random_masks' replaces the connection masks of the sparse "
+                "hierarchy network; the R-GCN network's matched control is control='rewired'."
+            )
+            raise InvalidParameterError(msg)
         target, strata = self._targets(cohort)
         check_inner_split(strata, self.val_size, owner)
         self.modalities_ = list(cohort)
@@ -179,12 +185,11 @@ class _KGFusionBase(BaseEstimator):
             self.kg,
             links,
             owner=owner,
-            use_graph=self.use_graph,
+            control=self.control,
             relations=self.relations,
             min_seeds=self.min_seeds,
             max_fraction=self.max_fraction,
             relation_groups=self.relation_groups,
-            shuffle_graph=self.shuffle_graph,
             seed=self.random_state,
         )
         self.graph_, self.feature_nodes_ = fitted.graph, fitted.feature_nodes

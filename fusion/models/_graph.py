@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -20,7 +21,7 @@ from fusion.data.link import CohortLinks, link_cohort
 from gnn import RelationGraph
 from kg import KnowledgeGraph, seed_closure
 
-__all__ = ["FittedGraph", "check_links", "fit_graph"]
+__all__ = ["FittedGraph", "check_links", "fit_graph", "permute_nodes"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,28 +75,50 @@ def _unlinked(features: Mapping[str, pd.Index]) -> dict[str, torch.Tensor]:
     return {m: torch.full((len(f),), -1, dtype=torch.long) for m, f in features.items()}
 
 
+def permute_nodes(
+    nodes: Mapping[str, pd.Series], linked: list[str], seed: int
+) -> dict[str, pd.Series]:
+    """Each modality's feature → node links with the linked nodes permuted among themselves.
+
+    One seeded permutation of ``linked`` is applied to every modality, so features of one gene in
+    several modalities (its mutation and its copy number) still share a node, the pruned graph
+    is unchanged, and only *which* gene a feature sits on is randomised: the control that shows
+    whether the feature-to-gene assignment carries the signal.
+
+    Examples
+    --------
+    >>> links = {"mRNA": pd.Series(["g1", "g2", None]), "cnv": pd.Series(["g2"])}
+    >>> out = permute_nodes(links, ["g1", "g2"], seed=1)
+    >>> out["mRNA"].iloc[1] == out["cnv"].iloc[0], out["mRNA"].isna().tolist()
+    (True, [False, False, True])
+    """
+    order = np.random.default_rng(seed).permutation(len(linked))
+    mapping = dict(zip(linked, [linked[i] for i in order]))
+    return {m: s.map(mapping) for m, s in nodes.items()}
+
+
 def fit_graph(
     cohort: Cohort,
     kg: KnowledgeGraph | None,
     links: CohortLinks | None,
     *,
     owner: str,
-    use_graph: bool,
+    control: str,
     relations: list[str] | None,
     min_seeds: int,
     max_fraction: float,
     relation_groups: str,
-    shuffle_graph: bool,
     seed: int,
 ) -> FittedGraph:
-    """Link ``cohort`` (or use ``links``), prune ``kg`` to the closure of the linked nodes.
+    """Link ``cohort`` (or use ``links``), prune ``kg`` to the closure of the linked nodes, and
+    apply the graph ``control`` (see :data:`fusion.models.params.CONTROLS`), seeded by ``seed``.
 
-    Without a graph (``kg`` is ``None``, ``use_graph`` is off, or no feature links) the result
+    Without a graph (``kg`` is ``None``, ``control="no_graph"``, or no feature links) the result
     is the empty graph with every feature unlinked, and ``use_graph`` False.
     """
     features = {name: cohort[name].columns for name in cohort}
     empty = FittedGraph(RelationGraph([], [], [], []), _unlinked(features), False)
-    if kg is None or not use_graph:
+    if kg is None or control == "no_graph":
         return empty
     links = link_cohort(cohort, kg) if links is None else check_links(links, cohort, owner)
     nodes = {
@@ -114,8 +137,10 @@ def fit_graph(
         kg, seeds, relations=relations, min_seeds=min_seeds, max_fraction=max_fraction
     )
     graph = RelationGraph.from_kg(pruned, group=relation_groups)
-    if shuffle_graph:
+    if control == "rewired":
         graph = graph.shuffled(seed=seed)
+    if control == "permuted_features":
+        nodes = permute_nodes(nodes, seeds, seed)
     positions = {
         m: torch.from_numpy(graph.index_of(s.fillna("").tolist())) for m, s in nodes.items()
     }

@@ -33,7 +33,7 @@ class KGFusionClassifier(_KGFusionBase):
     ----------
     kg : KnowledgeGraph, optional
         Prior knowledge; features are linked to it with :func:`fusion.data.link.link_cohort`. Without
-        it (or with ``use_graph=False``) only the per-modality heads are used.
+        it (or with ``control="no_graph"``) only the per-modality heads are used.
     relations : list of str, optional
         Relations followed when pruning the graph to the closure of linked nodes (default all).
     min_seeds, max_fraction :
@@ -41,10 +41,15 @@ class KGFusionClassifier(_KGFusionBase):
         linked nodes (see :func:`kg.seed_closure`) (defaults: ``10``, ``0.3``).
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
-    hidden, embedding, layers, dropout, input_dropout, direct, encoder, use_graph, aux_weight :
+    hidden, embedding, layers, dropout, input_dropout, direct, encoder, aux_weight :
         Network settings (see :class:`gnn.FusionNetConfig`).
-    shuffle_graph : bool
-        Degree-preserving shuffle of the pruned graph's edges: the shuffled-KG ablation.
+    control : {"none", "no_graph", "rewired", "permuted_features", "random_masks"}
+        A matched random-graph control (default ``"none"``, the knowledge graph as it is):
+        ``"no_graph"`` turns the graph branch off, ``"rewired"`` rewires the pruned graph's edges
+        (degree-preserving within each relation), ``"permuted_features"`` permutes which linked
+        node each feature sits on, ``"random_masks"`` gives the sparse hierarchy network random
+        masks of equal sparsity; all seeded by ``random_state`` (see
+        :data:`fusion.models.params.CONTROLS`).
     lr, weight_decay, max_epochs, patience, batch_size :
         Optimisation (see :class:`gnn.training.TrainConfig`).
     val_size : float
@@ -68,7 +73,7 @@ class KGFusionClassifier(_KGFusionBase):
     models_ : list of KGFusionNet
         The fitted ensemble members.
     graph_ : RelationGraph
-        The pruned (and possibly shuffled) graph.
+        The pruned graph (rewired under ``control="rewired"``).
     feature_nodes_ : dict of str to Tensor
         Per modality, the graph position of each feature (-1 unlinked).
     scaler_ : ModalityScaler

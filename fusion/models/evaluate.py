@@ -75,7 +75,7 @@ def _links(estimators: Mapping[str, BaseEstimator], cohort: Cohort) -> dict[str,
     for name, template in estimators.items():
         kg = getattr(template, "kg", None)
         takes = "links" in inspect.signature(template.fit).parameters
-        if kg is None or not takes or not getattr(template, "use_graph", True):
+        if kg is None or not takes or getattr(template, "control", "none") == "no_graph":
             continue
         if id(kg) not in by_graph:
             by_graph[id(kg)] = link_cohort(cohort, kg)

@@ -12,7 +12,7 @@ scikit-learn.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from fusion._exceptions import InvalidParameterError
 from fusion._params import (
@@ -27,7 +27,17 @@ from fusion._params import (
 )
 from kg import KnowledgeGraph
 
-__all__ = ["KGFUSION_CONSTRAINTS", "check_fitted", "validate_params"]
+__all__ = ["CONTROLS", "KGFUSION_CONSTRAINTS", "Control", "check_fitted", "validate_params"]
+
+#: The matched random-graph controls every graph model takes as its ``control`` parameter:
+#: ``"none"`` (the knowledge graph as it is), ``"no_graph"`` (graph branch off: late fusion of
+#: the modality heads), ``"rewired"`` (the pruned graph's edges rewired, degree-preserving within
+#: each relation), ``"permuted_features"`` (the feature-to-node assignment permuted among the
+#: linked nodes, the same permutation for every modality) and ``"random_masks"`` (the sparse
+#: hierarchy network's connection masks replaced by random ones of equal sparsity). Each is seeded
+#: by the estimator's ``random_state``.
+Control = Literal["none", "no_graph", "rewired", "permuted_features", "random_masks"]
+CONTROLS: tuple[str, ...] = get_args(Control)
 
 _POSITIVE = Interval(int, 1, None)
 _COUNT = Interval(int, 0, None)
@@ -48,9 +58,8 @@ KGFUSION_CONSTRAINTS: Mapping[str, Sequence[Constraint | None]] = {
     "input_dropout": [_FRACTION],
     "direct": [StrOptions({"all", "unlinked", "none"})],
     "encoder": [StrOptions({"linear", "mlp"})],
-    "use_graph": [Boolean()],
     "aux_weight": [Interval(float, 0, None)],
-    "shuffle_graph": [Boolean()],
+    "control": [StrOptions(set(CONTROLS))],
     "lr": [Interval(float, 0, None, closed="neither")],
     "weight_decay": [Interval(float, 0, None)],
     "max_epochs": [_POSITIVE],

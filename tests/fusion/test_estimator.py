@@ -43,7 +43,7 @@ def test_constructible_from_a_plain_dict() -> None:
         "hidden": 6,
         "layers": 1,
         "n_ensemble": 2,
-        "shuffle_graph": True,
+        "control": "rewired",
         "device": "cpu",
         "n_threads": 1,
     }
@@ -96,9 +96,9 @@ def test_checkpoint_round_trip(fitted: KGFusionClassifier, tmp_path: Path) -> No
         KGFusionSurvival.load(tmp_path / "model")
 
 
-def test_missing_modality_and_shuffled_graph() -> None:
+def test_missing_modality_and_rewired_graph() -> None:
     cohort = tiny_cohort(missing=True, classes=3)
-    est = KGFusionClassifier(tiny_kg(), shuffle_graph=True, **FAST).fit(cohort)
+    est = KGFusionClassifier(tiny_kg(), control="rewired", **FAST).fit(cohort)
     proba = est.predict_proba(cohort)
     assert proba.shape == (60, 3)
     assert not np.isnan(proba).any()
@@ -187,3 +187,27 @@ def test_a_cohort_too_small_for_the_inner_split_names_val_size(n: int) -> None:
         SplitError, match=r"val_size=0\.2.* at least (2 patients per class|6 patients)"
     ):
         KGFusionClassifier(tiny_kg(), **FAST).fit(cohort)
+
+
+def test_permuted_features_control_keeps_graph_and_moves_features() -> None:
+    cohort = tiny_cohort()
+    plain = KGFusionClassifier(tiny_kg(), **FAST).fit(cohort)
+    permuted = KGFusionClassifier(tiny_kg(), control="permuted_features", **FAST).fit(cohort)
+    assert permuted.graph_.node_ids == plain.graph_.node_ids
+    before = {m: t.tolist() for m, t in plain.feature_nodes_.items()}
+    after = {m: t.tolist() for m, t in permuted.feature_nodes_.items()}
+    assert before != after
+    assert all(sorted(before[m]) == sorted(after[m]) for m in before)
+
+
+def test_no_graph_control_turns_the_graph_branch_off() -> None:
+    est = KGFusionClassifier(tiny_kg(), control="no_graph", **FAST).fit(tiny_cohort())
+    assert not est.config_.use_graph
+    assert est.graph_.num_nodes == 0
+
+
+def test_random_masks_control_belongs_to_the_hierarchy_network() -> None:
+    with pytest.raises(InvalidParameterError, match="random_masks"):
+        KGFusionClassifier(tiny_kg(), control="random_masks", **FAST).fit(tiny_cohort())
+    with pytest.raises(InvalidParameterError, match="control"):
+        KGFusionClassifier(tiny_kg(), control="shuffled").fit(tiny_cohort())
