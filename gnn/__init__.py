@@ -5,8 +5,10 @@ A :class:`RelationGraph` turns a (pruned) :class:`kg.KnowledgeGraph` into per-re
 places patients' feature values on its nodes (:class:`NodeInput`, :class:`NodeChannels`),
 propagates them with :class:`RelationalPropagation` layers (PyG ``MessagePassing``, patients
 batched as channels), reads them out as concept-node scores (:class:`NodeScoreReadout`) and
-fuses them with per-modality heads; :func:`cox_ph_loss` trains its survival head and
-:func:`attribute` explains its predictions. Errors derive from :class:`GNNError`. ``gnn`` may
+fuses them with per-modality heads; :class:`HierarchyNet` is the sparse P-NET-style
+alternative (one unit per KG node, connections only along the KG's hierarchy,
+:func:`hierarchy_levels`, :func:`random_masks` for the control); :func:`cox_ph_loss` trains
+their survival heads and :func:`attribute` explains their predictions. Errors derive from :class:`GNNError`. ``gnn`` may
 import :mod:`kg`, never :mod:`fusion`.
 """
 
@@ -18,6 +20,14 @@ from gnn._exceptions import (
     ShapeError,
 )
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
+from gnn.hierarchy import (
+    HierarchyConfig,
+    HierarchyLevel,
+    HierarchyNet,
+    HierarchyReadout,
+    hierarchy_levels,
+    random_masks,
+)
 from gnn.losses import cox_ph_loss
 from gnn.model import FusionNetConfig, KGFusionNet
 from gnn.node_input import NodeChannels, NodeInput
@@ -37,6 +47,10 @@ __all__ = [
     "FusionBatch",
     "FusionNetConfig",
     "GNNError",
+    "HierarchyConfig",
+    "HierarchyLevel",
+    "HierarchyNet",
+    "HierarchyReadout",
     "InvalidGraphError",
     "InvalidParameterError",
     "KGFusionNet",
@@ -53,7 +67,9 @@ __all__ = [
     "TrainResult",
     "attribute",
     "cox_ph_loss",
+    "hierarchy_levels",
     "mean_adjacency",
+    "random_masks",
     "refresh_norm_statistics",
     "stack_adjacency",
     "train_model",

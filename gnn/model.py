@@ -291,6 +291,12 @@ class KGFusionNet(nn.Module):
         """Training loss: ``loss_fn`` of the fused output plus ``aux_weight`` times the mean of
         each source's own loss over the patients for whom it is available."""
         logits, available, _ = self.sources(values, observed, present)
+        return self.source_loss(logits, available, target, loss_fn)
+
+    def source_loss(
+        self, logits: Tensor, available: Tensor, target: Tensor, loss_fn: Loss
+    ) -> Tensor:
+        """:meth:`objective` from the sources' logits ``(B, S, O)`` and availability ``(B, S)``."""
         loss = loss_fn(self.fuse(logits, available)[0], target)
         if self.config.aux_weight == 0 or self.num_sources == 1:
             return loss
