@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.kgx import read_kgx, validate_kgx, write_kgx
     from kg.merge import compose
     from kg.mirna import mirna_id, mirna_stem
+    from kg.mirna_sources import gene_precursor, read_mirna_genes, read_mirna_pathways
     from kg.neo4j import write_neo4j
     from kg.normalize import GeneNormalizer, Resolution
     from kg.obo import read_obo
@@ -102,6 +103,7 @@ __all__ = [
     "compose",
     "decode_text",
     "embedded_config",
+    "gene_precursor",
     "induced_subgraph_by_type",
     "load_kg",
     "load_yaml",
@@ -118,6 +120,8 @@ __all__ = [
     "read_graphml",
     "read_hpo_annotations",
     "read_kgx",
+    "read_mirna_genes",
+    "read_mirna_pathways",
     "read_mirna_targets",
     "read_node_link_json",
     "read_obo",
@@ -155,6 +159,7 @@ _EXPORTS = {
     "kg.neo4j": ("write_neo4j",),
     "kg.merge": ("compose",),
     "kg.mirna": ("mirna_id", "mirna_stem"),
+    "kg.mirna_sources": ("gene_precursor", "read_mirna_genes", "read_mirna_pathways"),
     "kg.normalize": ("GeneNormalizer", "Resolution"),
     "kg.obo": ("read_obo",),
     "kg.pruning": ("seed_closure",),

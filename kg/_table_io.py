@@ -6,7 +6,7 @@ and the checks whose errors name the file, line and column (:mod:`kg.tables`,
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -163,14 +163,19 @@ def entrez_curies(path: PathLike, table: pd.DataFrame, column: str) -> pd.Series
     return "NCBIGene:" + table[column].str.strip()
 
 
-def log_dropped(path: PathLike, values: pd.Series, what: str) -> None:
-    """Log how many rows (``values`` indexed by line number) were dropped, and the first lines."""
+def log_dropped(path: PathLike, values: pd.Series, what: str) -> dict[str, Any]:
+    """Log how many rows (``values`` indexed by line number) were dropped, and the first lines.
+
+    Returns ``{"rows": count, "lines": [line numbers]}``, for the source's build metadata.
+    """
+    lines = [int(line) for line in pd.unique(values.index)]
     if len(values):
-        lines = ", ".join(map(str, pd.unique(values.index)[:5]))
+        shown = ", ".join(map(str, lines[:5]))
         examples = [excerpt(v) if isinstance(v, str) else "<empty>" for v in values.head(3)]
         logger.warning(
-            "%s: dropped %d %s, e.g. %s (line(s) %s)", path, len(values), what, examples, lines
+            "%s: dropped %d %s, e.g. %s (line(s) %s)", path, len(values), what, examples, shown
         )
+    return {"rows": len(values), "lines": lines}
 
 
 def check_option(function: str, name: str, value: object, allowed: tuple) -> None:

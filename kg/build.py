@@ -29,6 +29,7 @@ from kg.config_io import load_yaml
 from kg.graph import KnowledgeGraph, make_edges
 from kg.kgx import kgx_files, read_kgx
 from kg.merge import compose
+from kg.mirna_sources import read_mirna_genes, read_mirna_pathways
 from kg.normalize import GeneNormalizer
 from kg.obo import read_obo
 from kg.rdf import read_rdf
@@ -66,11 +67,13 @@ READERS: dict[str, Callable[..., KnowledgeGraph]] = {
     "hpo_annotations": read_hpo_annotations,
     "reactome": read_reactome_pathways,
     "mirna_targets": read_mirna_targets,
+    "mirna_genes": read_mirna_genes,
+    "mirna_pathways": read_mirna_pathways,
     "edges": read_edge_table,
     "kgx": read_kgx,
 }
 _NEEDS_GENES = {"gmt": True, "gaf": False}  # True: required, False: optional
-_PATH_OPTIONS = {"hierarchy"}  # reader options that name further input files
+_PATH_OPTIONS = {"hierarchy", "accessions"}  # reader options that name further input files
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Source:
     >>> Source("x.obo", "owl2")
     Traceback (most recent call last):
     ...
-    kg._exceptions.UnknownFormatError: source x.obo: unknown format 'owl2'; expected one of ['edges', 'gaf', 'gene2go', 'gmt', 'hpo_annotations', 'kgx', 'mirna_targets', 'obo', 'rdf', 'reactome']
+    kg._exceptions.UnknownFormatError: source x.obo: unknown format 'owl2'; expected one of ['edges', 'gaf', 'gene2go', 'gmt', 'hpo_annotations', 'kgx', 'mirna_genes', 'mirna_pathways', 'mirna_targets', 'obo', 'rdf', 'reactome']
     """
 
     path: PathLike
@@ -341,14 +344,31 @@ SHARED_FILES = {
     "reactome_hierarchy": "reactome/ReactomePathwaysRelation_human_2025-01-14.txt",
     "reactome_gmt": "reactome/ReactomePathways_human_symbols_lowest_2025-01.gmt.gz",
     "mirtarbase": "regulatory_networks/miRTarBase_SE_WR.csv",
+    "reactome_mirna": "reactome/miRBase2Reactome_human_2025-01-16.txt",
 }
 
 
-def shared_sources(data_dir: PathLike, *, mirna: bool = False) -> KGConfig:
-    """GO + HPO + Reactome with their human gene annotations, from the shared data folder.
+def shared_sources(
+    data_dir: PathLike, *, mirna: bool = True, mirbase_accessions: PathLike | None = None
+) -> KGConfig:
+    """GO + HPO + Reactome with their human gene annotations (and miRNAs), from the shared data folder.
 
-    GO's implicit root ``all`` is added as a placeholder node (``on_dangling="add"``). With
-    ``mirna``, miRTarBase miRNA → gene edges are added.
+    GO's implicit root ``all`` is added as a placeholder node (``on_dangling="add"``).
+
+    Parameters
+    ----------
+    data_dir : path
+        The shared data folder (files :data:`SHARED_FILES`).
+    mirna : bool
+        Add miRNAs (default: ``True``): miRTarBase miRNA → target gene edges (its 2 malformed
+        rows dropped, counted in the source's ``metadata["sources"]`` entry and logged with
+        their line numbers) and miRNA → MIR gene edges of ``gene_info``
+        (:func:`kg.read_mirna_genes`; the genes carry GO annotations, their former names
+        become the miRNAs' ``alt_ids``). ``False`` builds the graph without miRNA nodes.
+    mirbase_accessions : path, optional
+        miRBase accession → name table (see :func:`kg.read_mirna_pathways`); when given (with
+        ``mirna``), Reactome's miRNA → pathway edges are added too. The shared data holds no
+        such table, so by default pathways are reached through the miRNAs' target genes.
     """
     d = Path(data_dir)
     sources = [
@@ -364,7 +384,11 @@ def shared_sources(data_dir: PathLike, *, mirna: bool = False) -> KGConfig:
         Source(d / SHARED_FILES["reactome_gmt"], "gmt"),
     ]
     if mirna:
-        sources.append(
-            Source(d / SHARED_FILES["mirtarbase"], "mirna_targets", {"on_unknown": "drop"})
-        )
+        sources += [
+            Source(d / SHARED_FILES["mirtarbase"], "mirna_targets", {"on_invalid": "drop"}),
+            Source(d / SHARED_FILES["gene_info"], "mirna_genes"),
+        ]
+        if mirbase_accessions is not None:
+            options = {"accessions": Path(mirbase_accessions), "on_unknown": "drop"}
+            sources.append(Source(d / SHARED_FILES["reactome_mirna"], "mirna_pathways", options))
     return KGConfig(tuple(sources), d / SHARED_FILES["gene_info"])

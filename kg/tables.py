@@ -74,7 +74,9 @@ def read_mirna_targets(
     on_invalid : {"raise", "drop"}
         A malformed row, one whose gene is not an Entrez id (or is empty) or whose entry names
         no miRNA (miRTarBase has two, ``MicroRNA‑3907`` and ``miRNA-143-5p``), raises, or is
-        dropped with a logged count and the first line numbers (default: ``"raise"``).
+        dropped with a logged warning (count, first line numbers); the count and lines of each
+        kind go to the source's entry of ``metadata["sources"]`` as ``dropped`` (default:
+        ``"raise"``).
     on_unknown : {"raise", "drop"}, optional
         What to do with entries that name no miRNA, overriding ``on_invalid`` for them (the
         older option, as the ``shared`` build preset passes it) (default: ``None``, as
@@ -91,16 +93,19 @@ def read_mirna_targets(
     Examples
     --------
     >>> kg = read_mirna_targets("tests/data/mini_mirtarbase.csv", on_invalid="drop")
-    >>> kg.number_of_edges()
-    5
+    >>> kg.number_of_edges(), kg.metadata["sources"][0]["dropped"]["no_mirna"]["rows"]
+    (5, 0)
     """
     check_option("read_mirna_targets", "on_invalid", on_invalid, ("raise", "drop"))
     check_option("read_mirna_targets", "on_unknown", on_unknown, ("raise", "drop", None))
     table = read_table(path, sep=",", encoding="utf-8-sig")
     require_columns(path, table, [mirna_column, gene_column], "miRNA target table")
+    dropped = {}  # reason → {"rows", "lines"}, kept in the graph's source metadata
     if on_invalid == "drop":
         bad_gene = not_entrez(table[gene_column])
-        log_dropped(path, table.loc[bad_gene, gene_column], "row(s) whose gene is not an Entrez id")
+        dropped["gene_not_entrez"] = log_dropped(
+            path, table.loc[bad_gene, gene_column], "row(s) whose gene is not an Entrez id"
+        )
         table = table[~bad_gene]
     genes = entrez_curies(path, table, gene_column)
     # one row per miRNA of combined entries ("hsa-miR-27a-3p, hsa-miR-30b-5p"); index = table row
@@ -116,11 +121,12 @@ def read_mirna_targets(
     if (on_unknown or on_invalid) == "raise":
         check_values(path, table, unknown, mirna_column, "a miRNA name (e.g. hsa-miR-21-5p)")
     else:
-        log_dropped(path, names[unknown], "entr(ies) naming no miRNA")
+        dropped["no_mirna"] = log_dropped(path, names[unknown], "entr(ies) naming no miRNA")
         names, ids = names[~unknown], ids[~unknown]
     provenance = provenance or provenance_of(path)
     frame = pd.DataFrame({"source": ids, "relation": relation, "target": genes[names.index]})
     kg = annotation_graph(frame, "mirna", "gene", provenance, "mirna_targets", path)
+    kg.metadata["sources"][0]["dropped"] = dropped
     synonyms = names.groupby(ids).agg(lambda s: sorted(set(s)))
     kg.nodes.loc[synonyms.index, "synonyms"] = pd.Series(
         synonyms.tolist(), index=synonyms.index, dtype=object

@@ -166,16 +166,29 @@ def _link_antibodies(features: Sequence[str], genes: GeneNormalizer) -> list[Res
     return out
 
 
-def _link_mirnas(features: Sequence[str]) -> list[Resolved]:
+def _former_mirnas(kg: KnowledgeGraph) -> dict[str, tuple[str, ...]]:
+    """Former miRNA id (an ``alt_ids`` entry of a ``mirna`` node) → the nodes that list it."""
+    mirnas = kg.nodes.loc[kg.nodes["type"].to_numpy() == "mirna", "alt_ids"].explode().dropna()
+    grouped = pd.Series(mirnas.index, index=mirnas.to_numpy()).groupby(level=0)
+    return {alt: tuple(dict.fromkeys(ids)) for alt, ids in grouped}
+
+
+def _link_mirnas(features: Sequence[str], kg: KnowledgeGraph | None) -> list[Resolved]:
+    """Stem nodes of each miRNA name; with ``kg``, a stem that is no node but a miRNA's former
+    id (``hsa-mir-103-1`` → ``mirna:hsa-mir-103``, renamed ``hsa-mir-103a``) goes to that miRNA."""
+    former = _former_mirnas(kg) if kg is not None else {}
     out = []
     for feature in features:
-        stems = mirna_stems(feature)
-        nodes = tuple(f"mirna:{stem}" for stem in stems)
-        out.append(
-            Resolved(nodes, "linked" if len(nodes) == 1 else "multiple", "mirna")
-            if nodes
-            else UNLINKED
+        stems = [f"mirna:{stem}" for stem in mirna_stems(feature)]
+        renamed = [s for s in stems if s in former and s not in kg]  # type: ignore[operator]
+        nodes = tuple(
+            dict.fromkeys(n for s in stems for n in (former[s] if s in renamed else (s,)))
         )
+        if not nodes:
+            out.append(UNLINKED)
+            continue
+        status = "multiple" if len(stems) > 1 else "ambiguous" if len(nodes) > 1 else "linked"
+        out.append(Resolved(nodes, status, "mirna_alt_id" if renamed else "mirna"))
     return out
 
 
@@ -231,7 +244,7 @@ def resolve_features(
     if resolver == "antibody":
         return _link_antibodies(features, genes)
     if resolver == "mirna":
-        return _link_mirnas(features)
+        return _link_mirnas(features, kg)
     if resolver == "code":
         return _link_codes(features, kg)
     return [UNLINKED] * len(features)

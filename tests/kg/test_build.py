@@ -267,12 +267,14 @@ def real_kg(data_dir, real_cache) -> KnowledgeGraph:
 @pytest.mark.realdata
 def test_real_merged_go_reactome_hpo_counts(real_kg):
     info = real_kg.info()
-    assert (info.number_of_nodes, info.number_of_edges) == (86_164, 716_631)
+    assert (info.number_of_nodes, info.number_of_edges) == (89_426, 727_537)
     # all 43,559 GO terms (with the root "all"), HPO's 19,484 terms less 450 obsolete, every
-    # human Reactome pathway, and the genes the annotation sources mention
+    # human Reactome pathway, the genes the annotation sources mention (1,478 only as MIR
+    # genes), and the miRNAs of miRTarBase and of the 1,915 human MIR genes
     assert info.node_types == {
-        "gene": 20_820,
+        "gene": 22_298,
         "go_term": 43_559,
+        "mirna": 1_784,
         "pathway": 2_751,
         "phenotype": 19_034,
     }
@@ -283,6 +285,8 @@ def test_real_merged_go_reactome_hpo_counts(real_kg):
         ("gene", "located_in", "go_term"): 87_735,
         ("gene", "member_of", "pathway"): 45_294,
         ("go_term", "is_a", "go_term"): 70_061,
+        ("mirna", "targets", "gene"): 8_991,
+        ("mirna", "transcribed_from", "gene"): 1_915,
         ("go_term", "negatively_regulates", "go_term"): 2_742,
         ("go_term", "part_of", "go_term"): 6_997,
         ("go_term", "positively_regulates", "go_term"): 2_732,
