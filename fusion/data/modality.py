@@ -10,8 +10,9 @@ from fusion._exceptions import CohortError
 __all__ = ["MODALITY_KINDS", "Modality", "ModalityKind"]
 
 ModalityKind = Literal[
-    "mRNA", "methylation", "miRNA", "protein", "clinical", "image_embedding", "ehr_codes"
-]
+    "mRNA", "methylation", "miRNA", "protein", "mutation", "copy_number", "clinical",
+    "image_embedding", "ehr_codes",
+]  # fmt: skip
 #: Every accepted :attr:`Modality.kind`.
 MODALITY_KINDS: tuple[str, ...] = get_args(ModalityKind)
 
@@ -24,8 +25,11 @@ class Modality:
     ----------
     name : str
         Key of the modality in its :class:`Cohort`.
-    kind : {"mRNA", "methylation", "miRNA", "protein", "clinical", "image_embedding", "ehr_codes"}
-        What the features measure.
+    kind : str
+        What the features measure, one of :data:`MODALITY_KINDS`: ``"mRNA"``, ``"methylation"``,
+        ``"miRNA"``, ``"protein"``, ``"mutation"``, ``"copy_number"``, ``"clinical"``,
+        ``"image_embedding"``, ``"ehr_codes"`` (``mutation``: 0/1 per gene, ``copy_number``: e.g. a log2
+        ratio per gene).
     id_scheme : str, optional
         How feature names identify entities, for linking to a knowledge graph: e.g. ``"ensembl"``,
         ``"symbol"``, ``"symbol|entrez"``, ``"mirna_precursor"``, ``"mirna_mature"``,

@@ -50,6 +50,8 @@ _KIND_RESOLVERS = {
     "methylation": "gene",
     "protein": "antibody",
     "miRNA": "mirna",
+    "mutation": "gene",
+    "copy_number": "gene",
     "clinical": "code",
     "ehr_codes": "code",
     "image_embedding": "none",
