@@ -75,6 +75,8 @@ PREDICATES: dict[str, tuple[str, str, str]] = {
     "has_phenotype": ("biolink:has_phenotype", "logical_entailment", "automated_agent"),
     # miRNA → target gene (miRTarBase: experimentally supported, curated from the literature)
     "targets": ("biolink:regulates", "knowledge_assertion", "manual_agent"),
+    # miRNA → its MIR gene (NCBI Gene's curated miRNA genes)
+    "transcribed_from": ("biolink:transcribed_from", "knowledge_assertion", "manual_agent"),
 }
 #: Predicate, knowledge level and agent type of a relation not in :data:`PREDICATES`.
 UNKNOWN_PREDICATE = ("biolink:related_to", "not_provided", "not_provided")
