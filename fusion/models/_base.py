@@ -23,10 +23,10 @@ from fusion.data.link import CohortLinks
 from fusion.data.preprocess import ModalityScaler
 from fusion.models._ensemble import check_inner_split, train_ensemble
 from fusion.models._graph import fit_graph
-from fusion.models.checkpoint import read_checkpoint, write_checkpoint
+from fusion.models.checkpoint import NETWORKS, read_checkpoint, write_checkpoint
 from fusion.models.params import KGFUSION_CONSTRAINTS, Control, check_fitted, validate_params
 from fusion.models.tensors import cohort_batch, resolve_device, torch_threads
-from gnn import FusionNetConfig, KGFusionNet
+from gnn import FusionNetConfig, HierarchyConfig, KGFusionNet
 from gnn.training import TrainConfig
 from kg import KnowledgeGraph
 
@@ -49,6 +49,7 @@ class _KGFusionBase(BaseEstimator):
         min_seeds: int = 10,
         max_fraction: float = 0.3,
         relation_groups: Literal["relation", "type"] = "type",
+        architecture: Literal["rgcn", "hierarchy"] = "rgcn",
         hidden: int = 4,
         embedding: int = 32,
         layers: int = 2,
@@ -77,6 +78,7 @@ class _KGFusionBase(BaseEstimator):
         self.min_seeds = min_seeds
         self.max_fraction = max_fraction
         self.relation_groups = relation_groups
+        self.architecture = architecture
         self.hidden = hidden
         self.embedding = embedding
         self.layers = layers
@@ -104,11 +106,18 @@ class _KGFusionBase(BaseEstimator):
         validate_params(self)
 
     def _net_config(self, use_graph: bool) -> FusionNetConfig:
-        """The network configuration: every field from the parameter of the same name."""
+        """The configuration of the ``architecture``'s network: every field from the parameter
+        of the same name, but ``use_graph`` and the hierarchy's masks (random under
+        ``control="random_masks"``, seeded by ``random_state``)."""
+        config_class = NETWORKS[self.architecture][1]
+        derived: dict[str, Any] = {"use_graph": use_graph}
+        if config_class is HierarchyConfig:
+            masks = "random" if self.control == "random_masks" else "kg"
+            derived |= {"masks": masks, "mask_seed": self.random_state}
         values = {
-            f.name: getattr(self, f.name) for f in fields(FusionNetConfig) if f.name != "use_graph"
+            f.name: getattr(self, f.name) for f in fields(config_class) if f.name not in derived
         }
-        return FusionNetConfig(**values, use_graph=use_graph)
+        return config_class(**values, **derived)
 
     def _train_config(self) -> TrainConfig:
         """The optimisation configuration: every field from the parameter of the same name."""
@@ -169,11 +178,15 @@ class _KGFusionBase(BaseEstimator):
 
     def _fit(self, cohort: Cohort, links: CohortLinks | None) -> Self:
         owner = type(self).__name__
-        if self.control == "random_masks":
+        if self.control == "random_masks" and self.architecture != "hierarchy":
             msg = (
                 f"{owner}: control='random_masks' replaces the connection masks of the sparse "
-                "hierarchy network; the R-GCN network's matched control is control='rewired'."
+                "hierarchy network (architecture='hierarchy'); the R-GCN network's matched "
+                "control is control='rewired'."
             )
+            raise InvalidParameterError(msg)
+        if self.architecture == "hierarchy" and self.layers < 1:
+            msg = f"{owner}: architecture='hierarchy' needs layers >= 1 (the hierarchy's depth); got {self.layers}."
             raise InvalidParameterError(msg)
         target, strata = self._targets(cohort)
         check_inner_split(strata, self.val_size, owner)
@@ -200,8 +213,10 @@ class _KGFusionBase(BaseEstimator):
         batch = cohort_batch(self.scaler_.transform(cohort), self.feature_names_in_)
         graph = self.graph_.to(self.device_)
 
+        network = NETWORKS[self.architecture][0]
+
         def build() -> KGFusionNet:
-            net = KGFusionNet(graph, self.feature_nodes_, self._out_channels(), self.config_)
+            net = network(graph, self.feature_nodes_, self._out_channels(), self.config_)
             return net.to(self.device_)
 
         self.models_, self.histories_ = train_ensemble(

@@ -32,12 +32,13 @@ from fusion._params import validate_parameter_constraints
 from fusion.data.preprocess import ModalityScaler
 from fusion.models.params import KGFUSION_CONSTRAINTS, validate_params
 from fusion.models.tensors import resolve_device
-from gnn import FusionNetConfig, KGFusionNet, RelationGraph
+from gnn import FusionNetConfig, GNNError, HierarchyConfig, HierarchyNet, KGFusionNet, RelationGraph
 
 __all__ = [
     "CONFIG_FILE",
     "FORMAT",
     "FORMAT_VERSION",
+    "NETWORKS",
     "WEIGHTS_FILE",
     "is_model_dir",
     "model_class_name",
@@ -51,6 +52,12 @@ FORMAT = "kgfusion-model"
 #: 1: attention pooling. Folders written before the marker hold ``"format": 3``.
 FORMAT_VERSION = 3
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.safetensors"
+#: The estimators' ``architecture`` → its network class and that network's configuration class
+#: (a folder without ``architecture`` in its parameters holds an ``"rgcn"`` model).
+NETWORKS: dict[str, tuple[type[KGFusionNet], type[FusionNetConfig]]] = {
+    "rgcn": (KGFusionNet, FusionNetConfig),
+    "hierarchy": (HierarchyNet, HierarchyConfig),
+}
 _CLASSES = ("KGFusionClassifier", "KGFusionSurvival")
 
 
@@ -228,16 +235,17 @@ def _scaler(meta: Mapping[str, Any], features: Mapping[str, pd.Index]) -> Modali
 def _params(cls: type, meta: Mapping[str, Any], path: Path) -> tuple[dict, FusionNetConfig]:
     params = _field(meta, "params", dict, path)
     net = _field(meta, "net_config", dict, path)
-    names = {f.name for f in fields(FusionNetConfig)}
     try:
         validate_params(cls, params)
+        config_class = NETWORKS[params.get("architecture", "rgcn")][1]
+        names = {f.name for f in fields(config_class)}
         if set(net) != names:
             msg = f"'net_config' must hold {sorted(names)}; got {sorted(net)}."
             raise InvalidParameterError(msg)
         validate_parameter_constraints(KGFUSION_CONSTRAINTS, net, "net_config")
-    except InvalidParameterError as err:
+        return params, config_class(**net)
+    except (InvalidParameterError, GNNError) as err:
         raise CheckpointError(f"{path}: {err}") from err
-    return params, FusionNetConfig(**net)
 
 
 def _tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -307,9 +315,10 @@ def _members(
         msg = f"{weights}: holds {len(found)} ensemble members ({', '.join(found) or 'none'}); config.json says n_ensemble={n_ensemble}."
         raise CheckpointError(msg)
     graph = est.graph_.to(est.device_)
+    network = NETWORKS[est.architecture][0]
     models = []
     for prefix in expected:
-        net = KGFusionNet(graph, est.feature_nodes_, est._out_channels(), est.config_)
+        net = network(graph, est.feature_nodes_, est._out_channels(), est.config_)
         wanted = net.state_dict()
         state = {n[len(prefix) + 1 :]: t for n, t in tensors.items() if n.startswith(prefix + ".")}
         for name in sorted(set(wanted) ^ set(state)):

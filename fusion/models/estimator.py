@@ -41,8 +41,15 @@ class KGFusionClassifier(_KGFusionBase):
         linked nodes (see :func:`kg.seed_closure`) (defaults: ``10``, ``0.3``).
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
+    architecture : {"rgcn", "hierarchy"}
+        The graph branch (default ``"rgcn"``): relational propagation over the KG
+        (:class:`gnn.KGFusionNet`), or the sparse P-NET-style hierarchy network for genome-wide
+        data (:class:`gnn.HierarchyNet`: one unit per gene from its linked features, then one per
+        term along the KG's annotation and parent edges, ``layers`` levels deep, a head per
+        level). For the hierarchy, ``hidden`` is the units per node (``1`` is P-NET's and the
+        fastest; the cost grows with its square).
     hidden, embedding, layers, dropout, input_dropout, direct, encoder, aux_weight :
-        Network settings (see :class:`gnn.FusionNetConfig`).
+        Network settings (see :class:`gnn.FusionNetConfig`, :class:`gnn.HierarchyConfig`).
     control : {"none", "no_graph", "rewired", "permuted_features", "random_masks"}
         A matched random-graph control (default ``"none"``, the knowledge graph as it is):
         ``"no_graph"`` turns the graph branch off, ``"rewired"`` rewires the pruned graph's edges
@@ -71,7 +78,7 @@ class KGFusionClassifier(_KGFusionBase):
     classes_ : ndarray
         Classes, in the column order of :meth:`predict_proba`.
     models_ : list of KGFusionNet
-        The fitted ensemble members.
+        The fitted ensemble members (:class:`gnn.HierarchyNet` for ``architecture="hierarchy"``).
     graph_ : RelationGraph
         The pruned graph (rewired under ``control="rewired"``).
     feature_nodes_ : dict of str to Tensor

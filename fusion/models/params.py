@@ -51,6 +51,7 @@ KGFUSION_CONSTRAINTS: Mapping[str, Sequence[Constraint | None]] = {
     "min_seeds": [_POSITIVE],
     "max_fraction": [_FRACTION],
     "relation_groups": [StrOptions({"relation", "type"})],
+    "architecture": [StrOptions({"rgcn", "hierarchy"})],
     "hidden": [_POSITIVE],
     "embedding": [_POSITIVE],
     "layers": [_COUNT],
