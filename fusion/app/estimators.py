@@ -16,6 +16,9 @@ __all__ = [
     "takes_kg",
 ]
 
+#: The sparse hierarchy network as P-NET sets it: one unit per KG node, three levels.
+_HIERARCHY: dict[str, Any] = {"architecture": "hierarchy", "hidden": 1, "layers": 3}
+
 #: Estimators a configuration may name: name → (``"module:Class"``, default parameters).
 ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "kgfusion": ("fusion.models.estimator:KGFusionClassifier", {}),
@@ -26,6 +29,8 @@ ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "kgfusion_nograph": ("fusion.models.estimator:KGFusionClassifier", {"control": "no_graph"}),
     "kgfusion_survival": ("fusion.models.estimator:KGFusionSurvival", {}),
+    "kgfusion_hierarchy": ("fusion.models.estimator:KGFusionClassifier", _HIERARCHY),
+    "kgfusion_hierarchy_survival": ("fusion.models.estimator:KGFusionSurvival", _HIERARCHY),
     "early_lr": ("fusion.models.baselines:EarlyFusionLogistic", {}),
     "early_mlp": ("fusion.models.baselines:EarlyFusionMLP", {}),
     "late_average": ("fusion.models.baselines:LateFusion", {"method": "average"}),
