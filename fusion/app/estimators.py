@@ -12,6 +12,7 @@ __all__ = [
     "UnknownEstimatorError",
     "check_name",
     "estimator_class",
+    "is_kg_model",
     "make_estimator",
     "takes_kg",
 ]
@@ -36,6 +37,10 @@ ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "late_average": ("fusion.models.baselines:LateFusion", {"method": "average"}),
     "late_stacking": ("fusion.models.baselines:LateFusion", {"method": "stacking"}),
     "rf": ("fusion.models.baselines:RandomForestBaseline", {}),
+    "coxnet": ("fusion.models.survival_baselines:EarlyFusionCoxnet", {}),
+    "rsf": ("fusion.models.survival_baselines:RandomSurvivalForestBaseline", {}),
+    "pathway_lr": ("fusion.models.pathways:PathwayFeatureLogistic", {}),
+    "pathway_cox": ("fusion.models.pathways:PathwayFeatureCox", {}),
 }
 
 _KG_MODULE = "fusion.models.estimator:"
@@ -62,9 +67,17 @@ def estimator_class(name: str) -> type:
     return getattr(importlib.import_module(module), attribute)
 
 
-def takes_kg(name: str) -> bool:
-    """Whether estimator ``name`` is a KG model (takes ``kg=``, can be saved and explained)."""
+def is_kg_model(name: str) -> bool:
+    """Whether estimator ``name`` is a KG fusion model (takes ``kg=``, can be saved and explained)."""
     return name in ESTIMATORS and ESTIMATORS[name][0].startswith(_KG_MODULE)
+
+
+def takes_kg(name: str) -> bool:
+    """Whether estimator ``name`` takes ``kg=``: a KG fusion model, or a baseline whose class says
+    so (``takes_kg = True``, e.g. the knowledge-only pathway baselines)."""
+    if name not in ESTIMATORS:
+        return False
+    return is_kg_model(name) or bool(getattr(estimator_class(name), "takes_kg", False))
 
 
 def make_estimator(name: str, params: dict[str, Any], kg: Any = None) -> Any:

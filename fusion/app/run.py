@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from fusion.app.config import CohortSection, ConfigError, KGSection, RunConfig, default_data_dir
-from fusion.app.estimators import ESTIMATORS, estimator_class, make_estimator, takes_kg
+from fusion.app.estimators import (
+    ESTIMATORS,
+    estimator_class,
+    is_kg_model,
+    make_estimator,
+    takes_kg,
+)
 from fusion.app.folders import staged_folder
 from fusion.app.record import RunRecord, file_checksums
 from fusion.data.cohort import Cohort
@@ -102,6 +108,14 @@ def _read_cohort(
         options["label_names"] = section.label_names
     if section.views is not None:
         options["views"] = section.views
+    if section.label is not None:
+        options["label"] = section.label
+    if section.clinical is not None:
+        options["clinical"] = section.clinical
+    if section.require_all:
+        options["require_all"] = True
+    if section.modalities is not None:  # multi-omics: names, or options per name
+        options["modalities"] = _chosen_modalities(section.modalities)
     cohort = read_cohort(
         section.path,
         section.format,
@@ -110,6 +124,16 @@ def _read_cohort(
         **options,
     )
     return cohort, None
+
+
+def _chosen_modalities(modalities: list[str] | dict[str, Any]) -> list[str] | dict[str, Any]:
+    """A multi-omics section's modalities as :func:`fusion.data.read_multiomics` takes them."""
+    if isinstance(modalities, list):
+        return modalities
+    return {
+        name: value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
+        for name, value in modalities.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -174,7 +198,8 @@ def scores(estimator: Any, cohort: Cohort) -> dict[str, float]:
 def _inputs(config: RunConfig) -> dict[str, str]:
     """Checksums of the cohort's files (the KG's are in its own cache key)."""
     section = config.cohort
-    paths = [p for p in (section.path, section.labels, *(section.modalities or {}).values()) if p]
+    tables = section.modalities.values() if section.format == "modalities" else ()
+    paths = [p for p in (section.path, section.labels, *tables) if p]
     return file_checksums(paths)
 
 
@@ -185,7 +210,7 @@ def _record(kind: str, config: RunConfig) -> RunRecord:
 
 
 def _model(config: RunConfig, kg: KnowledgeGraph | None, progress: bool) -> Any:
-    extra = {"progress": progress} if takes_kg(config.model.name) else {}
+    extra = {"progress": progress} if is_kg_model(config.model.name) else {}
     return make_estimator(config.model.name, {**extra, **config.model.params}, kg)
 
 
@@ -208,7 +233,7 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
     from fusion.models import is_model_dir
 
     folder = Path(out) if out is not None else config.output / "model"
-    if not takes_kg(config.model.name):
+    if not is_kg_model(config.model.name):
         msg = (
             f"model.name: {config.model.name!r} is a baseline without checkpoints; train a "
             "kgfusion model (baselines run in evaluate)"

@@ -2,9 +2,10 @@
 
 Estimators follow scikit-learn's conventions over a :class:`~fusion.data.Cohort`
 (``fit(cohort)``, ``predict``, ``predict_proba``, ``score``); :func:`evaluate` runs any of them
-under the official split or repeated stratified cross-validation. :func:`validate_params` checks
-hyper-parameters without fitting; :func:`is_model_dir` recognises a saved model folder. Names are
-imported lazily.
+under the official split or repeated stratified cross-validation (and learning curves), with
+:func:`paired_difference` for the gain of one estimator over another on the same folds.
+:func:`validate_params` checks hyper-parameters without fitting; :func:`is_model_dir` recognises
+a saved model folder. Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -27,12 +28,24 @@ _EXPORTS: dict[str, str] = {
     "LateFusion": "fusion.models.baselines",
     "RandomForestBaseline": "fusion.models.baselines",
     "concatenate": "fusion.models.baselines",
+    "preprocessed": "fusion.models.baselines",
     "tuned_pipeline": "fusion.models.baselines",
+    "EarlyFusionCoxnet": "fusion.models.survival_baselines",
+    "RandomSurvivalForestBaseline": "fusion.models.survival_baselines",
+    "survival_target": "fusion.models.survival_baselines",
+    "PathwayFeatureCox": "fusion.models.pathways",
+    "PathwayFeatureLogistic": "fusion.models.pathways",
+    "PathwayFeatures": "fusion.models.pathways",
+    "gene_set_members": "fusion.models.pathways",
     "evaluate": "fusion.models.evaluate",
     "format_summary": "fusion.models.evaluate",
+    "paired_difference": "fusion.models.evaluate",
     "summarize": "fusion.models.evaluate",
+    "breslow_survival": "fusion.models.metrics",
     "classification_metrics": "fusion.models.metrics",
     "concordance_index": "fusion.models.metrics",
+    "evaluation_times": "fusion.models.metrics",
+    "integrated_brier_score": "fusion.models.metrics",
     "survival_metrics": "fusion.models.metrics",
 }
 

@@ -35,6 +35,7 @@ __all__ = [
     "LateFusion",
     "RandomForestBaseline",
     "concatenate",
+    "preprocessed",
     "tuned_pipeline",
 ]
 
@@ -71,16 +72,19 @@ def _inner_cv(random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
 
 
+def preprocessed(model: BaseEstimator) -> Pipeline:
+    """Mean imputation → standardisation → ``model``, as one pipeline (steps ``impute``,
+    ``scale``, ``model``), so that both are fitted on the training samples only."""
+    return Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler()), ("model", model)])
+
+
 def tuned_pipeline(
     model: BaseEstimator, grid: dict[str, list], cv: StratifiedKFold
 ) -> GridSearchCV:
     """Mean imputation → standardisation → ``model``, with ``model``'s parameters in ``grid``
     chosen by log-loss over the folds of ``cv`` (the whole pipeline refitted in each fold)."""
-    pipeline = Pipeline(
-        [("impute", SimpleImputer()), ("scale", StandardScaler()), ("model", model)]
-    )
     grid = {f"model__{name}": values for name, values in grid.items()}
-    return GridSearchCV(pipeline, grid, cv=cv, scoring="neg_log_loss")
+    return GridSearchCV(preprocessed(model), grid, cv=cv, scoring="neg_log_loss")
 
 
 def _logistic(random_state: int) -> GridSearchCV:
@@ -90,8 +94,26 @@ def _logistic(random_state: int) -> GridSearchCV:
     )
 
 
-class _CohortClassifier(BaseEstimator):
-    """Fit a sklearn pipeline on a cohort's concatenated modalities."""
+class _EarlyFusion:
+    """The design matrix of a cohort: its modalities concatenated (see :func:`concatenate`).
+
+    Estimators on other features (e.g. pathway scores) override both methods.
+    """
+
+    modalities_: list[str]
+
+    def _fit_design(self, cohort: Cohort) -> pd.DataFrame:
+        """The training design matrix; records what :meth:`_design` needs."""
+        self.modalities_ = list(cohort)
+        return concatenate(cohort)
+
+    def _design(self, cohort: Cohort) -> pd.DataFrame:
+        """The design matrix of new samples, columns as in training."""
+        return concatenate(cohort, self.modalities_)
+
+
+class _CohortClassifier(_EarlyFusion, BaseEstimator):
+    """Fit a sklearn pipeline on a cohort's design matrix (see :class:`_EarlyFusion`)."""
 
     _estimator_type = "classifier"
     _param_constraints: ClassVar[Constraints] = {"random_state": _SEED}
@@ -105,8 +127,7 @@ class _CohortClassifier(BaseEstimator):
         validate_params(self)
         labels = _labels(self, cohort)
         self.classes_ = np.asarray(labels.cat.categories, dtype=object)
-        self.modalities_ = list(cohort)
-        self.pipeline_ = self._pipeline().fit(concatenate(cohort), labels.cat.codes.to_numpy())
+        self.pipeline_ = self._pipeline().fit(self._fit_design(cohort), labels.cat.codes.to_numpy())
         return self
 
     def _check_fitted(self) -> None:
@@ -115,7 +136,7 @@ class _CohortClassifier(BaseEstimator):
     def predict_proba(self, cohort: Cohort) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in :attr:`classes_` order."""
         self._check_fitted()
-        return self.pipeline_.predict_proba(concatenate(cohort, self.modalities_))
+        return self.pipeline_.predict_proba(self._design(cohort))
 
     def predict(self, cohort: Cohort) -> np.ndarray:
         """Most probable class of each sample."""
