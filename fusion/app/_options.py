@@ -18,12 +18,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERRORS",
+    "ClinicalOption",
     "ConfigArg",
     "ExplainMethod",
     "FormatIn",
+    "LabelOption",
     "Method",
+    "ModalitiesOption",
     "Progress",
+    "RequireAllOption",
     "fail",
+    "multiomics_options",
     "read_data",
 ]
 
@@ -54,8 +59,73 @@ def fail(error: BaseException | str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+LabelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--label",
+        help="Multi-omics: the label, an expression ('er_status == positive', "
+        "'gleason_score >= 8', 'survival(os_time_days, os_event)', 'column') or a YAML "
+        "mapping ('{column: er_status, positive: positive, negative: negative}').",
+    ),
+]
+ModalitiesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Multi-omics: the modalities to read, comma-separated (e.g. mutation,cnv,mirna)."
+    ),
+]
+ClinicalOption = Annotated[
+    str | None,
+    typer.Option(help="Multi-omics: clinical columns to add as a modality, comma-separated."),
+]
+RequireAllOption = Annotated[
+    bool, typer.Option(help="Multi-omics: keep only patients with every chosen omics table.")
+]
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [name.strip() for name in text.split(",") if name.strip()]
+
+
+def multiomics_options(
+    label: str | None, modalities: str | None, clinical: str | None, require_all: bool
+) -> dict[str, object]:
+    """The :func:`fusion.data.read_cohort` options that the multi-omics flags give."""
+    options: dict[str, object] = {}
+    if label is not None:
+        if label.lstrip().startswith("{"):
+            import yaml
+
+            try:
+                options["label"] = yaml.safe_load(label)
+            except yaml.YAMLError as error:
+                msg = f"--label: not a YAML mapping ({error})"
+                raise FusionError(msg) from None
+        else:
+            options["label"] = label
+    for key, value in (("modalities", _names(modalities)), ("clinical", _names(clinical))):
+        if value is not None:
+            options[key] = value
+    if require_all:
+        options["require_all"] = True
+    return options
+
+
 def read_data(path: Path, format_in: CohortFormat = CohortFormat.auto, **options: object) -> Cohort:
-    """:func:`fusion.data.read_cohort` (imported when a command reads data)."""
+    """:func:`fusion.data.read_cohort` (imported when a command reads data).
+
+    A run configuration (``.yaml`` / ``.yml``) is read for its ``cohort:`` section instead
+    (:func:`fusion.app.run.read_run_cohort`), with no other option.
+    """
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from fusion.app.config import RunConfig
+        from fusion.app.run import read_run_cohort
+
+        given = [k for k, v in options.items() if v not in (None, False, "sample")]
+        if given or format_in is not CohortFormat.auto:
+            msg = f"{path} is a run configuration: its cohort section says how to read the data, not {given or ['--format-in']}"
+            raise FusionError(msg)
+        return read_run_cohort(RunConfig.from_yaml(path).cohort)
     from fusion.data.io import read_cohort
 
     return read_cohort(path, format_in, **options)

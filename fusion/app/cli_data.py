@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fusion.app._options import ERRORS, FormatIn, fail, read_data
+from fusion.app._options import (
+    ERRORS,
+    ClinicalOption,
+    FormatIn,
+    LabelOption,
+    ModalitiesOption,
+    RequireAllOption,
+    fail,
+    multiomics_options,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
 if TYPE_CHECKING:
@@ -40,10 +50,16 @@ def _read_or_fail(
     sample_column: str,
     label_column: str | None,
     views: str | None = None,
+    multiomics: tuple[str | None, str | None, str | None, bool] = (None, None, None, False),
 ) -> Cohort:
     try:
         return read_data(
-            path, format_in, sample_column=sample_column, label_column=label_column, views=views
+            path,
+            format_in,
+            sample_column=sample_column,
+            label_column=label_column,
+            views=views,
+            **multiomics_options(*multiomics),
         )
     except ERRORS as error:
         raise fail(error) from None
@@ -52,7 +68,9 @@ def _read_or_fail(
 PathArg = Annotated[
     Path,
     typer.Argument(
-        help="MOGONET folder, BRCA mixOmics folder, folder of per-modality tables, or .h5mu/.h5ad file."
+        help="MOGONET folder, BRCA mixOmics folder, multi-omics folder (omics tables beside "
+        "clinical.csv), folder of per-modality tables, .h5mu/.h5ad file, or a run YAML (its "
+        "cohort section)."
     ),
 ]
 FormatOut = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -120,6 +138,10 @@ def info(
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,
     views: Views = None,
+    label: LabelOption = None,
+    modalities: ModalitiesOption = None,
+    clinical: ClinicalOption = None,
+    require_all: RequireAllOption = False,
 ) -> None:
     """Modalities, samples, features, missingness, absent modalities and label balance.
 
@@ -127,12 +149,21 @@ def info(
 
       kgfusion data info ../shared/data/mogonet_rosmap
 
+      kgfusion data info ../shared/data/tcga_brca_multiomics --modalities mutation,cnv,mirna
+      --label "er_status == positive" --clinical age,stage_group --require-all
+
+      kgfusion data info run.yaml
+
       kgfusion data info ../shared/data/mixomics_breast_tcga --format json
 
       kgfusion data info my_mogonet_folder --views mRNA,methylation,regions:methylation
     """
-    cohort = _read_or_fail(path, format_in, sample_column, label_column, views)
+    chosen = (label, modalities, clinical, require_all)
+    cohort = _read_or_fail(path, format_in, sample_column, label_column, views, chosen)
     extra: dict[str, Any] = {"absent modalities": _absent(cohort)}
+    if cohort.survival is not None:
+        survival = cohort.survival
+        extra["survival"] = {"events": int(survival["event"].sum()), "patients": len(survival)}
     if cohort.labels is not None:
         extra["labels"] = {str(k): int(v) for k, v in cohort.label_counts().items()}
     if cohort.split is not None:
@@ -208,6 +239,10 @@ def link(
     sample_column: SampleColumn = "sample",
     label_column: LabelColumn = None,
     views: Views = None,
+    label: LabelOption = None,
+    modalities: ModalitiesOption = None,
+    clinical: ClinicalOption = None,
+    require_all: RequireAllOption = False,
 ) -> None:
     """Link each modality's features to KG node ids and print the linking report.
 
@@ -222,7 +257,8 @@ def link(
     from fusion.data.link import link_cohort
     from kg import SHARED_FILES, GeneNormalizer, load_kg
 
-    cohort = _read_or_fail(path, format_in, sample_column, label_column, views)
+    chosen = (label, modalities, clinical, require_all)
+    cohort = _read_or_fail(path, format_in, sample_column, label_column, views, chosen)
     dropped: list[str] = []
     try:
         graph = load_kg(kg) if kg is not None else None

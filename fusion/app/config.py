@@ -6,7 +6,7 @@ Example ``run.yaml``::
       preset: shared              # embedded | shared, or `sources:` as in `kgfusion kg build --config`
       data_dir: ${KGFUSION_DATA}
     cohort:
-      format: mogonet             # auto | mogonet | breast-tcga | tables | h5mu | h5ad | modalities | synthetic
+      format: mogonet             # auto | mogonet | breast-tcga | multiomics | tables | h5mu | h5ad | modalities | synthetic
       path: ${KGFUSION_DATA}/mogonet_rosmap
     model:
       name: kgfusion
@@ -42,6 +42,7 @@ __all__ = [
     "EvaluationSection",
     "HoldoutSection",
     "KGSection",
+    "ModalityOptionsSection",
     "ModelSection",
     "RunConfig",
     "SyntheticSection",
@@ -100,21 +101,61 @@ class HoldoutSection(_Section):
     seed: int = 0
 
 
+class ModalityOptionsSection(_Section):
+    """How to read one modality of a multi-omics folder (:class:`fusion.data.ModalityOptions`)."""
+
+    file: str | None = None
+    kind: str | None = None
+    id_scheme: str | None = None
+    transform: Literal["log1p", "none"] | None = None
+
+
 class CohortSection(_Section):
-    """Which cohort and how to read it."""
+    """Which cohort and how to read it.
+
+    For a multi-omics folder (``format: multiomics``, or ``auto`` on a folder with
+    ``clinical.csv``; see :func:`fusion.data.read_multiomics`)::
+
+        cohort:
+          path: ${KGFUSION_DATA}/tcga_brca_multiomics
+          modalities: [mutation, cnv, mirna]    # or {mirna: {transform: none}, cnv: {}}
+          label: {column: er_status, positive: positive, negative: negative}
+          clinical: [age, stage_group]          # a "clinical" modality; never a label column
+          require_all: true                     # only patients with every chosen omics
+
+    ``label`` is a mapping of :class:`fusion.data.LabelSpec` keys or an expression
+    (``"gleason_score >= 8"``, ``"survival(os_time_days, os_event)"``). With
+    ``format: modalities``, ``modalities`` maps names to table files instead.
+    """
 
     format: Literal[
-        "auto", "mogonet", "breast-tcga", "tables", "h5mu", "h5ad", "modalities", "synthetic"
-    ] = "auto"
+        "auto", "mogonet", "breast-tcga", "multiomics", "tables", "h5mu", "h5ad", "modalities",
+        "synthetic",
+    ] = "auto"  # fmt: skip
     path: Path | None = None
-    modalities: dict[str, Path] | None = None
+    modalities: list[str] | dict[str, Path | ModalityOptionsSection | None] | None = None
     labels: Path | None = None
     label_column: str | None = None
     label_names: dict[int, str] | None = None
+    label: str | dict[str, Any] | None = None
+    clinical: list[str] | None = None
+    require_all: bool = False
     views: list[str] | str | None = None  # MOGONET views: "name[:kind[:id_scheme]]", in order
     sample_column: str = "sample"
     synthetic: SyntheticSection | None = None
     holdout: HoldoutSection | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        from fusion.data.labels import LabelSpec  # pure: no pandas
+
+        if value is not None:
+            try:
+                LabelSpec.parse(value)
+            except FusionError as error:
+                raise ValueError(str(error)) from None
+        return value
 
 
 class ModelSection(_Section):
@@ -210,12 +251,13 @@ class RunConfig(_Section):
             }
         )
         modalities = self.cohort.modalities
+        if self.cohort.format == "modalities" and isinstance(modalities, dict):
+            modalities = {k: resolve(v, f"cohort.modalities.{k}") for k, v in modalities.items()}
         cohort = self.cohort.model_copy(
             update={
                 "path": resolve(self.cohort.path, "cohort.path"),
                 "labels": resolve(self.cohort.labels, "cohort.labels"),
-                "modalities": modalities
-                and {k: resolve(v, f"cohort.modalities.{k}") for k, v in modalities.items()},
+                "modalities": modalities,
             }
         )
         _check_cohort(cohort, origin)
@@ -231,6 +273,22 @@ def _check_cohort(cohort: CohortSection, origin: str) -> None:
         )
     if cohort.synthetic is not None and cohort.format != "synthetic":
         raise ConfigError(f"{origin}: cohort.synthetic: only with cohort.format 'synthetic'")
+    if cohort.format == "modalities" and not all(
+        isinstance(v, Path)
+        for v in (cohort.modalities or {}).values()  # type: ignore[union-attr]
+    ):
+        raise ConfigError(
+            f"{origin}: cohort.modalities: with cohort.format 'modalities', a mapping of "
+            "modality names to table files"
+        )
+    multiomics = ["label", "clinical", "require_all"]
+    multiomics += ["modalities"] if cohort.format != "modalities" else []
+    given = [key for key in multiomics if getattr(cohort, key) not in (None, False)]
+    if given and cohort.format not in ("auto", "multiomics"):
+        raise ConfigError(
+            f"{origin}: cohort.{given[0]}: only for a multi-omics folder (cohort.format "
+            f"'multiomics' or 'auto'), not {cohort.format!r}"
+        )
 
 
 def _absolute_sources(

@@ -261,6 +261,7 @@ def read_multiomics(
     patients = pd.Index([], dtype=object)
     for frame in data.values():
         patients = patients.append(frame.index[~frame.index.isin(patients)])
+    patients = patients.sort_values()  # the sample axis does not depend on the tables' order
     if require_all and len(data) > 1:
         complete = patients[[all(p in f.index for f in data.values()) for p in patients]]
         lacking = patients[~patients.isin(complete)]
