@@ -169,7 +169,8 @@ def integrated_brier_score(
     times = np.asarray(times, dtype=float)
     if len(times) < 2:
         return float("nan")
-    surv = sksurv("integrated_brier_score").util.Surv
+    sksurv("integrated_brier_score")
+    surv = importlib.import_module("sksurv.util").Surv
     train = surv.from_arrays(*reversed(_survival_arrays(train_time, train_event, "train")))
     test = surv.from_arrays(*reversed(_survival_arrays(test_time, test_event, "test")))
     metrics = importlib.import_module("sksurv.metrics")

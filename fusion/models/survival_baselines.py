@@ -210,8 +210,9 @@ class RandomSurvivalForestBaseline(_CohortSurvival):
     >>> x = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd")).rename("s{}".format)
     >>> times = pd.DataFrame({"time": rng.exponential(np.exp(-x["a"])), "event": True},
     ...                      index=x.index)
-    >>> forest = RandomSurvivalForestBaseline(n_estimators=20).fit(Cohort({"mRNA": x}, survival=times))
-    >>> forest.predict_survival(Cohort({"mRNA": x.head(2)}), [0.5, 1.0]).shape
+    >>> forest = RandomSurvivalForestBaseline(n_estimators=20)
+    >>> forest.fit(Cohort({"mRNA": x}, survival=times)).predict_survival(
+    ...     Cohort({"mRNA": x.head(2)}), [0.5, 1.0]).shape
     (2, 2)
     """
 
