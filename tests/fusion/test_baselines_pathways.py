@@ -8,7 +8,7 @@ import pytest
 from _cohorts import GENES, survival_cohort, tiny_cohort, tiny_kg
 
 from fusion import AlignmentError, Cohort, Modality, link_cohort
-from fusion.app.estimators import make_estimator, takes_kg
+from fusion.app.estimators import is_kg_model, make_estimator, takes_kg
 from fusion.models.pathways import (
     PathwayFeatureCox,
     PathwayFeatureLogistic,
@@ -114,6 +114,7 @@ def test_registry_passes_the_kg() -> None:
     kg = tiny_kg()
     assert takes_kg("pathway_lr") and takes_kg("pathway_cox") and takes_kg("kgfusion")
     assert not takes_kg("coxnet") and not takes_kg("rf")
+    assert is_kg_model("kgfusion") and not is_kg_model("pathway_lr")  # no checkpoints
     assert make_estimator("pathway_lr", {"min_genes": 2}, kg).kg is kg
     assert make_estimator("rsf", {"n_estimators": 10}).n_estimators == 10
     assert np.isclose(make_estimator("coxnet", {}).l1_ratio, 0.5)
