@@ -70,7 +70,7 @@ class KGSection(_Section):
 
     preset: Literal["embedded", "shared"] | None = None
     data_dir: Path | None = None
-    mirna: bool = False
+    mirna: bool = True
     sources: list[dict[str, Any]] | None = None
     gene_info: Path | None = None
 
