@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cohorts import GENES, survival_cohort, tiny_cohort, tiny_kg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fusion import AlignmentError, Cohort, Modality, link_cohort
 from fusion.app.estimators import is_kg_model, make_estimator, takes_kg
@@ -118,3 +120,19 @@ def test_registry_passes_the_kg() -> None:
     assert make_estimator("pathway_lr", {"min_genes": 2}, kg).kg is kg
     assert make_estimator("rsf", {"n_estimators": 10}).n_estimators == 10
     assert np.isclose(make_estimator("coxnet", {}).l1_ratio, 0.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([0.0, 1.0]), min_size=6, max_size=6), min_size=2, max_size=8),
+    st.sampled_from(["count", "share"]),
+)
+def test_burden_matches_a_loop_over_members(rows: list[list[float]], burden: str) -> None:
+    """Burden of GO:1 (GENE0..3), GO:2 (GENE4, GENE5) and GO:9 (all) against a plain loop."""
+    ids = [f"s{i}" for i in range(len(rows))]
+    frame = pd.DataFrame(rows, index=ids, columns=GENES[:6])
+    cohort = Cohort({"mut": frame}, [Modality("mut", "mRNA", "symbol")])
+    out = PathwayFeatures(tiny_kg(), min_genes=2, burden=burden).fit(cohort).transform(cohort)
+    for term, genes in {"GO:1": GENES[:4], "GO:2": GENES[4:6], "GO:9": GENES[:6]}.items():
+        expected = frame[genes].sum(axis=1) / (1 if burden == "count" else len(genes))
+        assert out[f"mut:{term}"].tolist() == pytest.approx(expected.tolist())
