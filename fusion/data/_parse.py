@@ -51,26 +51,35 @@ def _sep(path: Path) -> str:
     return "\t" if suffixes and suffixes[-1] in _TSV else ","
 
 
-def _load(path: Path) -> tuple[str, np.ndarray | None]:
-    """The file's text without blank lines, and the line map of :func:`records`."""
-    return records(read_text(path), _sep(path))
+class Loaded(NamedTuple):
+    """A file's text without blank lines, the line map of :func:`records`, and the text's UTF-8
+    bytes when it is the file unchanged (pandas parses bytes faster than text)."""
+
+    text: str
+    starts: np.ndarray | None
+    data: bytes | None
 
 
-def _read_csv(
-    path: Path, header: bool, loaded: tuple[str, np.ndarray | None] | None = None, **kwargs: object
-) -> Table:
+def _load(path: Path) -> Loaded:
+    text, raw = read_text(path)
+    cleaned, starts = records(text, _sep(path))
+    return Loaded(cleaned, starts, raw if starts is None else None)
+
+
+def _read_csv(path: Path, header: bool, loaded: Loaded | None = None, **kwargs: object) -> Table:
     """Parse a CSV/TSV; blank lines are skipped and rows keep their physical line numbers."""
     sep = _sep(path)
-    text, starts = loaded if loaded is not None else _load(path)
+    text, starts, data = loaded if loaded is not None else _load(path)
 
     def line(record: int) -> int:  # 0-based record of ``text`` -> physical line
         if starts is None or not len(starts):
             return record + 1
         return int(starts[min(max(record, 0), len(starts) - 1)])
 
+    source = io.StringIO(text) if data is None else io.BytesIO(data)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, header=0 if header else None, skip_blank_lines=False,
+            source, sep=sep, header=0 if header else None, skip_blank_lines=False,
             low_memory=False, **kwargs,
         )  # fmt: skip
     except pd.errors.EmptyDataError:
@@ -108,13 +117,13 @@ def _blank_row(frame: pd.DataFrame, row: int) -> bool:
     )
 
 
-def _header(path: Path, loaded: tuple[str, np.ndarray | None]) -> list[str]:
+def _header(path: Path, loaded: Loaded) -> list[str]:
     """The raw column names of a CSV/TSV (blank for an empty name; duplicates kept as given).
 
     A first line without quotes is split by the :mod:`csv` module, so that a wide header costs
     no pass over the whole text; quoted names (which may span lines) are left to pandas.
     """
-    text = loaded[0]
+    text = loaded.text
     first = text.split("\n", 1)[0].rstrip("\r")
     if first and '"' not in first:
         return next(csv.reader([first], delimiter=_sep(path)))

