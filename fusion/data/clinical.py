@@ -9,7 +9,7 @@ ids (:func:`fusion.data.labels.drop_message`); a column that is not in the table
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,7 +75,8 @@ def clinical_labels(spec: LabelSpec, table: ClinicalTable, patients: pd.Index) -
     ``os_time_days`` < 0 for 1 patient and missing for 1; the 12 with time 0 are kept).
 
     Binary and threshold labels are categorical with the negative class first, so that the
-    positive class is ``classes_[1]`` of a fitted estimator.
+    positive class is ``classes_[1]`` of a fitted estimator. A threshold label's column must
+    hold numbers: any other value raises a :class:`~fusion.DataFileError`.
 
     Examples
     --------
@@ -147,7 +148,7 @@ def clinical_labels(spec: LabelSpec, table: ClinicalTable, patients: pd.Index) -
     return _categorical(labels, [neg_name, pos_name])
 
 
-def _order(spec: LabelSpec):  # type: ignore[no-untyped-def]
+def _order(spec: LabelSpec) -> Callable[[str], tuple[int, str]]:
     """Sort key of categorical classes: the order of ``names`` when given, else by name."""
     rank = {name: i for i, name in enumerate(spec.names.values())}
     return lambda name: (rank.get(name, len(rank)), name)

@@ -134,6 +134,11 @@ def read_cohort(
         if views is not None:
             msg = f"views name the views of a MOGONET folder; {path} is a multi-omics folder."
             raise InvalidParameterError(msg)
+        if sample_column != "sample":
+            msg = (
+                f"{path}: a multi-omics table's first column is its id; sample_column is not used."
+            )
+            raise InvalidParameterError(msg)
         if label is None and label_column is not None:
             label = LabelSpec(column=label_column)
         return read_multiomics(

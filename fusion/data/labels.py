@@ -183,13 +183,13 @@ class LabelSpec:
             return f"{self.column}{_NEGATED[op]}{cut}", f"{self.column}{op}{cut}"
         if self.kind != "binary":
             return None
-        return self._name(self.negative, "not " + self._name(self.positive, "")), self._name(
-            self.positive, "positive"
-        )
+        positive = self._name(self.positive, "positive")
+        return self._name(self.negative, f"not {positive}"), positive
 
     def _name(self, values: tuple[str, ...] | None, default: str) -> str:
+        """The class of a single value (renamed by ``names``), else ``default``."""
         if values is None or len(values) != 1:
-            return default or "positive"
+            return default
         return self.names.get(values[0], values[0])
 
     def meets(self, value: float) -> bool:

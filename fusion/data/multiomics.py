@@ -179,7 +179,7 @@ def _chosen(
 
 def _modality(
     folder: Path, tables: dict[str, Path], name: str, options: ModalityOptions, tcga: bool
-):
+) -> tuple[Path, str, str | None, Transform]:
     """The file, metadata and transform of one chosen modality."""
     path = folder / options.file if options.file else tables.get(name)
     if path is None or not path.is_file():
