@@ -29,6 +29,7 @@ from gnn.hierarchy import (
     random_masks,
 )
 from gnn.losses import cox_ph_loss
+from gnn.masked_linear import MaskedLinear
 from gnn.model import FusionNetConfig, KGFusionNet
 from gnn.node_input import NodeChannels, NodeInput
 from gnn.propagation import RelationalPropagation
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidGraphError",
     "InvalidParameterError",
     "KGFusionNet",
+    "MaskedLinear",
     "MessageRows",
     "NoGraphBranchError",
     "NodeAttribution",

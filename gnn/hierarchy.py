@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from gnn._exceptions import InvalidGraphError, InvalidParameterError
+from gnn.masked_linear import MaskedLinear
 from gnn.model import FusionNetConfig, Inputs, KGFusionNet, Loss
 from gnn.readout import NodeScoreReadout
 from gnn.relation_graph import RelationGraph
@@ -305,11 +306,9 @@ class HierarchyNet(KGFusionNet):
         genes = len(levels[0].nodes)
         self.gene_weight = nn.Parameter(torch.empty(genes, len(self.modalities), c))
         self.gene_bias = nn.Parameter(torch.empty(genes, c))
-        self.level_weight = nn.ParameterList(
-            nn.Parameter(torch.empty(lv.edges.shape[1], c, c)) for lv in levels[1:]
-        )
-        self.level_bias = nn.ParameterList(
-            nn.Parameter(torch.empty(len(lv.nodes), c)) for lv in levels[1:]
+        self.level_layers = nn.ModuleList(
+            MaskedLinear(len(below.nodes), len(level.nodes), level.edges, c)
+            for below, level in pairwise(levels)
         )
         self.level_dropout = nn.Dropout(config.dropout)
         readout_nodes = torch.cat([lv.nodes for lv in levels[1:]])
@@ -319,17 +318,11 @@ class HierarchyNet(KGFusionNet):
 
     def reset_parameters(self) -> None:
         """Uniform ``±1/sqrt(fan_in)`` weights and biases, as :class:`torch.nn.Linear`."""
-        c = self.config.hidden
         bound = 1.0 / np.sqrt(len(self.modalities))
         nn.init.uniform_(self.gene_weight, -bound, bound)
         nn.init.uniform_(self.gene_bias, -bound, bound)
-        for i, (weight, bias) in enumerate(zip(self.level_weight, self.level_bias), start=1):
-            target = getattr(self, f"level_edges_{i}")[1].cpu()
-            fan_in = torch.bincount(target, minlength=bias.shape[0]).clamp(min=1) * c
-            node_bound = fan_in.to(weight.dtype).rsqrt().to(weight.device)
-            with torch.no_grad():
-                weight.uniform_(-1.0, 1.0).mul_(node_bound[target][:, None, None])
-                bias.uniform_(-1.0, 1.0).mul_(node_bound[:, None])
+        for layer in self.level_layers:
+            layer.reset_parameters()
 
     def complete_inputs(
         self, values: Inputs, observed: Inputs | None = None, present: Tensor | None = None
@@ -354,11 +347,8 @@ class HierarchyNet(KGFusionNet):
         h = torch.tanh(torch.einsum("gbm,gmc->gbc", v, self.gene_weight) + self.gene_bias[:, None])
         state = h.new_zeros(self.graph.num_nodes, h.shape[1], h.shape[2]).index_put((genes,), h)
         states = [state]
-        for i, (weight, bias) in enumerate(zip(self.level_weight, self.level_bias), start=1):
-            below, above = getattr(self, f"level_edges_{i}")
-            messages = torch.einsum("ebc,ecd->ebd", self.level_dropout(h)[below], weight)
-            total = messages.new_zeros(bias.shape[0], *messages.shape[1:])
-            h = torch.tanh(total.index_add(0, above, messages) + bias[:, None])
+        for i, layer in enumerate(self.level_layers, start=1):
+            h = torch.tanh(layer(self.level_dropout(h)))
             state = state.index_put((getattr(self, f"level_nodes_{i}"),), h)
             states.append(state)
         return states
