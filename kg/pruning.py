@@ -24,13 +24,26 @@ logger = logging.getLogger(__name__)
 
 
 def _reach_counts(adjacency: csr_matrix, seeds: np.ndarray) -> np.ndarray:
-    """For every node, how many of ``seeds`` reach it (itself included)."""
-    from scipy.sparse.csgraph import breadth_first_order
+    """For every node, how many of ``seeds`` reach it (itself included).
 
-    counts = np.zeros(adjacency.shape[0], dtype=np.int64)
-    for seed in seeds:
-        counts[breadth_first_order(adjacency, seed, directed=True, return_predecessors=False)] += 1
-    return counts
+    A breadth-first search of all seeds at once: row ``i`` of the sparse boolean matrix
+    ``reach`` holds the nodes seed ``i`` has reached, and each round adds the frontier's
+    successors not reached before, until no seed reaches anything new (cycles end too). Each
+    node is counted once per seed however many paths lead to it.
+    """
+    from scipy.sparse import csr_matrix
+
+    step = adjacency.astype(bool).tocsr()
+    rows = np.arange(len(seeds))
+    ones = np.ones(len(seeds), dtype=bool)
+    reach = csr_matrix((ones, (rows, seeds)), shape=(len(seeds), adjacency.shape[0]))
+    frontier = reach
+    while frontier.nnz:
+        successors = frontier @ step
+        frontier = successors - successors.multiply(reach)
+        frontier.eliminate_zeros()
+        reach = reach + frontier
+    return np.bincount(reach.indices, minlength=adjacency.shape[0]).astype(np.int64)
 
 
 def _bridges(edges: pd.DataFrame, index: pd.Index, keep: np.ndarray) -> pd.DataFrame:
