@@ -87,11 +87,21 @@ def tuned_pipeline(
     return GridSearchCV(preprocessed(model), grid, cv=cv, scoring="neg_log_loss")
 
 
-def _logistic(random_state: int) -> GridSearchCV:
-    """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`tuned_pipeline`)."""
-    return tuned_pipeline(
-        LogisticRegression(max_iter=5000), {"C": list(_CS)}, _inner_cv(random_state)
+def _logistic(random_state: int, solver: str = "lbfgs") -> GridSearchCV:
+    """L2 logistic regression with C tuned by inner stratified 5-fold CV (see :func:`tuned_pipeline`).
+
+    ``solver="liblinear"`` solves the dual problem by coordinate descent, much faster when
+    features far outnumber patients (genome-wide inputs); its intercept is a feature of value
+    10, so the intercept's penalty is negligible on standardised inputs.
+    """
+    model = (
+        LogisticRegression(max_iter=5000)
+        if solver == "lbfgs"
+        else LogisticRegression(
+            solver="liblinear", dual=True, intercept_scaling=10.0, max_iter=5000
+        )
     )
+    return tuned_pipeline(model, {"C": list(_CS)}, _inner_cv(random_state))
 
 
 class _EarlyFusion:
@@ -161,6 +171,10 @@ class EarlyFusionLogistic(_CohortClassifier):
     ----------
     random_state : int
         Seed of the inner folds.
+    solver : {"lbfgs", "liblinear"}
+        ``"lbfgs"`` (default) or ``"liblinear"``: the dual problem by coordinate descent, many
+        times faster when features far outnumber patients (genome-wide mutation and copy
+        number); one-vs-rest for more than two classes.
 
     Examples
     --------
@@ -172,11 +186,17 @@ class EarlyFusionLogistic(_CohortClassifier):
     True
     """
 
-    def __init__(self, random_state: int = 0) -> None:
+    _param_constraints: ClassVar[Constraints] = {
+        "random_state": _SEED,
+        "solver": [StrOptions({"lbfgs", "liblinear"})],
+    }
+
+    def __init__(self, random_state: int = 0, solver: str = "lbfgs") -> None:
         self.random_state = random_state
+        self.solver = solver
 
     def _pipeline(self) -> BaseEstimator:
-        return _logistic(self.random_state)
+        return _logistic(self.random_state, self.solver)
 
 
 class EarlyFusionMLP(_CohortClassifier):

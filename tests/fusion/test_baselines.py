@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from _cohorts import tiny_cohort
 from sklearn.base import clone
 
-from fusion import NotFittedError
+from fusion import Cohort, InvalidParameterError, NotFittedError
 from fusion.models.baselines import (
     EarlyFusionLogistic,
     EarlyFusionMLP,
@@ -63,3 +64,18 @@ def test_late_fusion_averages_only_present_modalities() -> None:
     mrna_only = est.models_["mRNA"].predict_proba(test["mRNA"])
     absent = ~test.presence["methylation"].to_numpy()
     assert np.allclose(est.predict_proba(test)[absent], mrna_only[absent])
+
+
+def test_liblinear_solver_solves_the_same_l2_problem() -> None:
+    """The dual solver for genome-wide inputs gives (nearly) the lbfgs model's probabilities."""
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.normal(size=(60, 200)), index=[f"p{i}" for i in range(60)])
+    x.columns = [f"g{i}" for i in range(200)]
+    y = pd.Series(np.where(x.iloc[:, :5].sum(axis=1) > 0, "a", "b"), index=x.index)
+    cohort = Cohort({"mRNA": x}, labels=y)
+    lbfgs = EarlyFusionLogistic().fit(cohort)
+    dual = EarlyFusionLogistic(solver="liblinear").fit(cohort)
+    assert dual.pipeline_.best_params_ == lbfgs.pipeline_.best_params_
+    assert np.abs(dual.predict_proba(cohort) - lbfgs.predict_proba(cohort)).max() < 0.05
+    with pytest.raises(InvalidParameterError, match="solver"):
+        EarlyFusionLogistic(solver="saga").fit(cohort)
