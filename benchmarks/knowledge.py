@@ -13,7 +13,8 @@ hierarchy), and the knowledge-free baselines (early-fusion elastic-net logistic 
 (survival) forest) plus the knowledge-only baseline (pathway-level features into the same linear
 model). Every fit sees only its training patients; every tuning is inside them. Genome-wide tasks
 use Reactome and miRTarBase relations (``member_of``, ``part_of``, ``targets``), as P-NET does,
-and the logistic regression's dual solver (``solver="liblinear"``, the same L2 problem).
+the logistic regression's dual solver (``solver="liblinear"``, the same L2 problem), and
+pathway features over Reactome pathways only.
 
 Writes ``<out>/knowledge_<task>.csv`` (one row per fit) and ``<out>/knowledge_curves.png``, and
 prints per task the summary (mean ± sd) and the paired differences (mean ± se over the same
@@ -174,17 +175,19 @@ def models(task: Task, kg: KnowledgeGraph, quick: bool) -> dict[str, Any]:
         out[arch] = net(kg, **graph, **extra)
         for control in CONTROLS[arch]:
             out[f"{arch} | {control}"] = net(kg, **graph, **extra, control=control)
+    # the knowledge-only baseline uses the graph models' knowledge: Reactome on genome-wide tasks
+    sets = {"set_types": ("pathway",)} if task.genome_wide else {}
     if task.survival:
         out |= {
             "coxnet": EarlyFusionCoxnet(),
             "random survival forest": RandomSurvivalForestBaseline(),
-            "pathway cox": PathwayFeatureCox(kg),
+            "pathway cox": PathwayFeatureCox(kg, **sets),
         }
     else:
         out |= {
             "early LR": EarlyFusionLogistic(solver="liblinear" if task.genome_wide else "lbfgs"),
             "random forest": RandomForestBaseline(),
-            "pathway LR": PathwayFeatureLogistic(kg),
+            "pathway LR": PathwayFeatureLogistic(kg, **sets),
         }
     return out
 
