@@ -139,7 +139,9 @@ class KGFusionNet(nn.Module):
             keep = torch.ones_like(nodes, dtype=torch.bool) if config.direct == "all" else nodes < 0
             if config.direct != "none" and int(keep.sum()) > 0:
                 self.heads[str(i)] = self._head(int(keep.sum()), out_channels)
-            self.register_buffer(f"direct_{i}", keep, persistent=False)
+            # None: the head reads every feature (no column selection to copy per batch)
+            selected = None if bool(keep.all()) else keep
+            self.register_buffer(f"direct_{i}", selected, persistent=False)
         if not self.num_sources:
             msg = "KGFusionNet needs a source: use_graph=False and no direct head (direct='none' or no unlinked feature)."
             raise InvalidParameterError(msg)
@@ -262,8 +264,8 @@ class KGFusionNet(nn.Module):
         for i, name in enumerate(self.modalities):
             if str(i) in self.heads:
                 keep = getattr(self, f"direct_{i}")
-                x = (values[name] * observed[name].to(values[name].dtype))[:, keep]
-                logits.append(self.heads[str(i)](x))
+                x = values[name] * observed[name].to(values[name].dtype)
+                logits.append(self.heads[str(i)](x if keep is None else x[:, keep]))
                 available.append(present[:, i])
         return torch.stack(logits, dim=1), torch.stack(available, dim=1), scores
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from gnn._exceptions import InvalidGraphError
+from gnn.propagation import csr_matrix, sparse_product
+
 __all__ = ["NodeChannels", "NodeInput"]
 
 Inputs = Mapping[str, Tensor]
@@ -66,6 +69,9 @@ class NodeInput(nn.Module):
         feature_nodes (Mapping[str, Tensor]): Per modality, the node of each feature (``-1``
             for unlinked features); its keys fix the modality order.
 
+    Raises:
+        InvalidGraphError: If a feature links to a node ``>= num_nodes`` (a ``ValueError``).
+
     Shapes:
         - **input:** per modality values ``(B, F_m)`` (NaN-free) and observed masks ``(B, F_m)``
         - **output:** ``(N, B, 2 M)``, channels ``value_0, observed_0, value_1, ...``
@@ -82,20 +88,42 @@ class NodeInput(nn.Module):
         super().__init__()
         self.num_nodes = num_nodes
         self.modalities = list(feature_nodes)
-        for i, nodes in enumerate(feature_nodes.values()):
-            self.register_buffer(f"nodes_{i}", nodes.to(torch.long), persistent=False)
+        for i, (name, nodes) in enumerate(feature_nodes.items()):
+            nodes = nodes.to(torch.long)
+            if nodes.numel() and int(nodes.max()) >= num_nodes:
+                msg = f"NodeInput: modality {name!r} links a feature to node {int(nodes.max())}; the graph has {num_nodes} nodes."
+                raise InvalidGraphError(msg)
+            self.register_buffer(f"nodes_{i}", nodes, persistent=False)
+            # the (N, F_m) feature -> node map as CSR indices (features in order within a
+            # node), and its transpose (one entry per linked feature)
+            linked = nodes >= 0
+            features = torch.nonzero(linked).squeeze(1)
+            order = torch.argsort(nodes[linked], stable=True)
+            per_node = torch.bincount(nodes[linked], minlength=num_nodes)
+            per_feature = linked.to(torch.long)
+            self.register_buffer(f"crow_{i}", _compressed(per_node), persistent=False)
+            self.register_buffer(f"col_{i}", features[order], persistent=False)
+            self.register_buffer(f"crow_t_{i}", _compressed(per_feature), persistent=False)
+            self.register_buffer(f"col_t_{i}", nodes[linked], persistent=False)
+
+    def _sums(self, i: int, stacked: Tensor) -> Tensor:
+        """``(N, D)`` sums over the features linked to each node of ``stacked`` ``(F_m, D)``."""
+        col, col_t = getattr(self, f"col_{i}"), getattr(self, f"col_t_{i}")
+        ones = stacked.new_ones(col.shape[0])
+        shape = (self.num_nodes, stacked.shape[0])
+        matrix = csr_matrix(getattr(self, f"crow_{i}"), col, ones, shape)
+        transposed = csr_matrix(getattr(self, f"crow_t_{i}"), col_t, ones, shape[::-1])
+        return sparse_product(matrix, transposed, stacked)
 
     def channels(self, values: Inputs, observed: Inputs) -> NodeChannels:
         """The value and observed channels of every modality, apart (see :class:`NodeChannels`)."""
         means, seen = [], []
         for i, name in enumerate(self.modalities):
-            nodes = getattr(self, f"nodes_{i}")
-            linked = nodes >= 0
-            o = observed[name][:, linked].to(values[name].dtype)
-            x = values[name][:, linked] * o
+            x = values[name]
+            o = observed[name].to(x.dtype)
             batch = x.shape[0]
-            total = x.new_zeros(self.num_nodes, batch).index_add_(0, nodes[linked], x.T)
-            count = x.new_zeros(self.num_nodes, batch).index_add_(0, nodes[linked], o.T)
+            sums = self._sums(i, torch.cat([x * o, o]).T)  # (N, 2 B): totals, counts
+            total, count = sums[:, :batch], sums[:, batch:]
             means.append(total / count.clamp(min=1.0))
             seen.append(count > 0)
         return NodeChannels(
@@ -106,3 +134,8 @@ class NodeInput(nn.Module):
         c = self.channels(values, observed)
         n, b, m = c.value.shape
         return torch.stack([c.value, c.observed.to(c.value.dtype)], dim=-1).reshape(n, b, 2 * m)
+
+
+def _compressed(counts: Tensor) -> Tensor:
+    """CSR row pointers ``(len(counts) + 1,)`` of rows holding ``counts`` entries each."""
+    return torch.cat([counts.new_zeros(1), torch.cumsum(counts, dim=0)])

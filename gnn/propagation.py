@@ -9,7 +9,8 @@ one sparse × dense product per layer serves every relation and every patient of
 from __future__ import annotations
 
 import math
-from typing import Optional
+import warnings
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +20,71 @@ from gnn._exceptions import ShapeError
 from gnn.relation_graph import MessageRows
 
 __all__ = ["RelationalPropagation"]
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``base + matrix @ x`` for a constant sparse ``matrix`` whose transpose is given.
+
+    Autograd of :func:`torch.sparse.mm` converts the transposed CSR matrix on every backward
+    pass (a sort of its entries, slower than the product itself on a genome-wide graph); here
+    the backward pass multiplies by the ``transposed`` matrix built once by the caller.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, matrix: Tensor, transposed: Tensor, x: Tensor, base: Tensor | None
+    ) -> Tensor:
+        ctx.transposed = transposed
+        if base is None:
+            return torch.sparse.mm(matrix, x)
+        return torch.addmm(base, matrix, x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor, Tensor | None]:
+        grad_x = torch.sparse.mm(ctx.transposed, grad.contiguous())
+        return None, None, grad_x, grad if ctx.needs_input_grad[3] else None
+
+
+def sparse_product(
+    matrix: Tensor, transposed: Tensor, x: Tensor, base: Tensor | None = None
+) -> Tensor:
+    """``base + matrix @ x`` ``(R, D)`` for a constant sparse ``(R, S)`` ``matrix``, dense ``x``
+    ``(S, D)`` and an optional dense ``base`` ``(R, D)``, differentiable in ``x`` and ``base``;
+    ``transposed`` is ``matrix.T`` as sparse CSR.
+
+    Examples
+    --------
+    >>> m = torch.tensor([[0.0, 2.0], [1.0, 0.0]])
+    >>> x = torch.ones(2, 3, requires_grad=True)
+    >>> y = sparse_product(m.to_sparse_csr(), m.T.to_sparse_csr(), x, base=torch.ones(2, 3))
+    >>> y.sum().backward()
+    >>> y[:, 0].tolist(), x.grad[:, 0].tolist()
+    ([3.0, 2.0], [1.0, 2.0])
+    """
+    return _SparseProduct.apply(matrix, transposed, x.contiguous(), base)
+
+
+def csr_matrix(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+    """A sparse CSR matrix from valid compressed indices (not checked), without torch's beta
+    warning: cheap enough to build on every call from index buffers.
+
+    Examples
+    --------
+    >>> m = csr_matrix(torch.tensor([0, 1, 1]), torch.tensor([1]), torch.tensor([3.0]), (2, 2))
+    >>> m.to_dense().tolist()
+    [[0.0, 3.0], [0.0, 0.0]]
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+
+
+def _gather_rows(index: Tensor, num_columns: int, dtype: torch.dtype) -> Tensor:
+    """Sparse CSR ``(K, num_columns)`` with a one at ``(k, index[k])`` (``G @ X == X[index]``)."""
+    k = index.shape[0]
+    crow = torch.arange(k + 1, device=index.device)
+    ones = torch.ones(k, device=index.device, dtype=dtype)
+    return csr_matrix(crow, index, ones, (k, num_columns))
 
 
 class RelationalPropagation(MessagePassing):
@@ -32,10 +98,12 @@ class RelationalPropagation(MessagePassing):
     (``A_r[i, j] = 1 / |N_r(i)|`` for an edge ``j → i``), ``σ`` a ReLU followed by dropout.
     Messages are aggregated into the ``K`` non-empty ``(relation, target)`` rows of
     :class:`~gnn.MessageRows`, with ``H`` viewed as ``(N, B C)``; each row's relation weight
-    follows as one batched product, and the rows are summed into their target nodes.
+    follows as one batched product, and the rows are summed into their target nodes (one
+    more sparse product, :attr:`MessageRows.scatter`).
 
-    Two paths compute the same aggregation: the fused one (:meth:`message_and_aggregate`, a
-    sparse CSR × dense product; used in training and inference) and the per-edge one
+    Two paths compute the same aggregation: the fused one (:func:`sparse_product` of the
+    sparse CSR adjacency, its backward by :attr:`MessageRows.transposed`; used in training
+    and inference) and the per-edge one
     (:meth:`message` then a sum; used when ``explain`` is set, so that the edge masks of
     :mod:`torch_geometric.explain` weight each edge of :attr:`MessageRows.edge_index`, which
     follows the order of the ``edge_index`` the rows were built from).
@@ -83,7 +151,7 @@ class RelationalPropagation(MessagePassing):
         if x.dim() != 3 or x.shape[-1] != self.channels:
             msg = f"x must have shape (N, B, {self.channels}); got {tuple(x.shape)}."
             raise ShapeError(msg)
-        n = x.shape[0]
+        n, b, c = x.shape
         if isinstance(edge_index, MessageRows):
             rows = edge_index
         else:
@@ -97,19 +165,17 @@ class RelationalPropagation(MessagePassing):
                 rows.edge_index, x=x, edge_weight=rows.edge_weight, size=(n, k)
             )
         else:
-            messages = self.propagate(rows.adjacency, x=x, edge_weight=None)
-        transformed = torch.bmm(messages, self.weight[rows.relation])
-        out = self.root(x).index_add(0, rows.target, transformed)
+            flat = sparse_product(rows.adjacency, rows.transposed, x.reshape(n, b * c))
+            messages = flat.view(k, b, c)
+        transformed = torch.bmm(messages, self.weight[rows.relation]).view(k, b * c)
+        gather = _gather_rows(rows.target, n, x.dtype)
+        root = self.root(x).view(n, b * c)
+        out = sparse_product(rows.scatter, gather, transformed, base=root).view(n, b, c)
         return self.dropout(torch.relu(out))
 
-    def message(self, x_j: Tensor, edge_weight: Optional[Tensor]) -> Tensor:  # noqa: UP045
+    def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
         # (E, B, C) messages, each weighted 1 / in-degree of its row
-        return x_j if edge_weight is None else x_j * edge_weight.view(-1, 1, 1)
-
-    def message_and_aggregate(self, edge_index: Tensor, x: Tensor) -> Tensor:
-        # edge_index is the (K, N) sparse CSR adjacency of the message rows
-        n, b, c = x.shape
-        return torch.sparse.mm(edge_index, x.reshape(n, b * c)).view(-1, b, c)
+        return x_j * edge_weight.view(-1, 1, 1)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.channels}, num_relations={self.num_relations})"

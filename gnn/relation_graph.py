@@ -14,6 +14,7 @@ import copy
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -178,6 +179,21 @@ class MessageRows:
         degree = torch.bincount(key)
         weight = 1.0 / degree[key].to(torch.float32)
         return cls._from_keys(key, edge_index[0], weight, num_nodes)
+
+    @cached_property
+    def transposed(self) -> Tensor:
+        """Sparse CSR ``(N, K)``: :attr:`adjacency` transposed, built once (a propagation
+        layer's backward pass multiplies by it; converting on every pass costs a sort)."""
+        k, n = self.adjacency.shape
+        return _csr(self.edge_index, self.edge_weight, (n, k))
+
+    @cached_property
+    def scatter(self) -> Tensor:
+        """Sparse CSR ``(N, K)`` of ones: ``scatter @ M`` sums each row of ``M`` ``(K, D)``
+        into its :attr:`target` node, built once."""
+        k, n = self.adjacency.shape
+        rows = torch.arange(k, device=self.target.device)
+        return _csr(torch.stack([self.target, rows]), torch.ones(k, device=rows.device), (n, k))
 
     def to(self, device: torch.device | str) -> MessageRows:
         """Copy on ``device``."""

@@ -54,10 +54,12 @@ class FusionBatch:
         return int(self.present.shape[0])
 
     def __getitem__(self, index: Tensor) -> FusionBatch:
+        """The patients at the positions ``index`` (1-D integer tensor)."""
+        # index_select copies whole rows (advanced indexing gathers element by element)
         return FusionBatch(
-            {m: v[index] for m, v in self.values.items()},
-            {m: o[index] for m, o in self.observed.items()},
-            self.present[index],
+            {m: v.index_select(0, index) for m, v in self.values.items()},
+            {m: o.index_select(0, index) for m, o in self.observed.items()},
+            self.present.index_select(0, index),
         )
 
     def to(self, device: torch.device | str) -> FusionBatch:
