@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from gnn._exceptions import InvalidGraphError
-from gnn.propagation import csr_matrix, sparse_product
+from gnn.propagation import _csr_matrix, _sparse_product
 
 __all__ = ["NodeChannels", "NodeInput"]
 
@@ -111,9 +111,9 @@ class NodeInput(nn.Module):
         col, col_t = getattr(self, f"col_{i}"), getattr(self, f"col_t_{i}")
         ones = stacked.new_ones(col.shape[0])
         shape = (self.num_nodes, stacked.shape[0])
-        matrix = csr_matrix(getattr(self, f"crow_{i}"), col, ones, shape)
-        transposed = csr_matrix(getattr(self, f"crow_t_{i}"), col_t, ones, shape[::-1])
-        return sparse_product(matrix, transposed, stacked)
+        matrix = _csr_matrix(getattr(self, f"crow_{i}"), col, ones, shape)
+        transposed = _csr_matrix(getattr(self, f"crow_t_{i}"), col_t, ones, shape[::-1])
+        return _sparse_product(matrix, transposed, stacked)
 
     def channels(self, values: Inputs, observed: Inputs) -> NodeChannels:
         """The value and observed channels of every modality, apart (see :class:`NodeChannels`)."""

@@ -45,7 +45,7 @@ class _SparseProduct(torch.autograd.Function):
         return None, None, grad_x, grad if ctx.needs_input_grad[3] else None
 
 
-def sparse_product(
+def _sparse_product(
     matrix: Tensor, transposed: Tensor, x: Tensor, base: Tensor | None = None
 ) -> Tensor:
     """``base + matrix @ x`` ``(R, D)`` for a constant sparse ``(R, S)`` ``matrix``, dense ``x``
@@ -56,7 +56,7 @@ def sparse_product(
     --------
     >>> m = torch.tensor([[0.0, 2.0], [1.0, 0.0]])
     >>> x = torch.ones(2, 3, requires_grad=True)
-    >>> y = sparse_product(m.to_sparse_csr(), m.T.to_sparse_csr(), x, base=torch.ones(2, 3))
+    >>> y = _sparse_product(m.to_sparse_csr(), m.T.to_sparse_csr(), x, base=torch.ones(2, 3))
     >>> y.sum().backward()
     >>> y[:, 0].tolist(), x.grad[:, 0].tolist()
     ([3.0, 2.0], [1.0, 2.0])
@@ -64,13 +64,13 @@ def sparse_product(
     return _SparseProduct.apply(matrix, transposed, x.contiguous(), base)
 
 
-def csr_matrix(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
     """A sparse CSR matrix from valid compressed indices (not checked), without torch's beta
     warning: cheap enough to build on every call from index buffers.
 
     Examples
     --------
-    >>> m = csr_matrix(torch.tensor([0, 1, 1]), torch.tensor([1]), torch.tensor([3.0]), (2, 2))
+    >>> m = _csr_matrix(torch.tensor([0, 1, 1]), torch.tensor([1]), torch.tensor([3.0]), (2, 2))
     >>> m.to_dense().tolist()
     [[0.0, 3.0], [0.0, 0.0]]
     """
@@ -84,7 +84,7 @@ def _gather_rows(index: Tensor, num_columns: int, dtype: torch.dtype) -> Tensor:
     k = index.shape[0]
     crow = torch.arange(k + 1, device=index.device)
     ones = torch.ones(k, device=index.device, dtype=dtype)
-    return csr_matrix(crow, index, ones, (k, num_columns))
+    return _csr_matrix(crow, index, ones, (k, num_columns))
 
 
 class RelationalPropagation(MessagePassing):
@@ -101,9 +101,9 @@ class RelationalPropagation(MessagePassing):
     follows as one batched product, and the rows are summed into their target nodes (one
     more sparse product, :attr:`MessageRows.scatter`).
 
-    Two paths compute the same aggregation: the fused one (:func:`sparse_product` of the
-    sparse CSR adjacency, its backward by :attr:`MessageRows.transposed`; used in training
-    and inference) and the per-edge one
+    Two paths compute the same aggregation: the fused one (a sparse CSR × dense product with
+    the adjacency, whose backward multiplies by :attr:`MessageRows.transposed`; used in
+    training and inference) and the per-edge one
     (:meth:`message` then a sum; used when ``explain`` is set, so that the edge masks of
     :mod:`torch_geometric.explain` weight each edge of :attr:`MessageRows.edge_index`, which
     follows the order of the ``edge_index`` the rows were built from).
@@ -165,12 +165,12 @@ class RelationalPropagation(MessagePassing):
                 rows.edge_index, x=x, edge_weight=rows.edge_weight, size=(n, k)
             )
         else:
-            flat = sparse_product(rows.adjacency, rows.transposed, x.reshape(n, b * c))
+            flat = _sparse_product(rows.adjacency, rows.transposed, x.reshape(n, b * c))
             messages = flat.view(k, b, c)
         transformed = torch.bmm(messages, self.weight[rows.relation]).view(k, b * c)
         gather = _gather_rows(rows.target, n, x.dtype)
         root = self.root(x).view(n, b * c)
-        out = sparse_product(rows.scatter, gather, transformed, base=root).view(n, b, c)
+        out = _sparse_product(rows.scatter, gather, transformed, base=root).view(n, b, c)
         return self.dropout(torch.relu(out))
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
