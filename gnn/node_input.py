@@ -122,7 +122,8 @@ class NodeInput(nn.Module):
             x = values[name]
             o = observed[name].to(x.dtype)
             batch = x.shape[0]
-            sums = self._sums(i, torch.cat([x * o, o]).T)  # (N, 2 B): totals, counts
+            # (F_m, 2 B) written once from the transposed views, then (N, 2 B): totals, counts
+            sums = self._sums(i, torch.cat([(x * o).T, o.T], dim=1))
             total, count = sums[:, :batch], sums[:, batch:]
             means.append(total / count.clamp(min=1.0))
             seen.append(count > 0)
