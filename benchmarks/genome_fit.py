@@ -18,6 +18,7 @@ import multiprocessing
 import resource
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def _fit(name: str, make: Any, train: Any, test: Any, links: Any) -> dict[str, A
     histories = getattr(model, "histories_", [])
     epochs = [len(h.val_loss) for h in histories]
     # each epoch trains on the inner part in batches of >= 64 (as gnn.train_model)
-    inner = len(train.samples) - math.ceil(model.val_size * len(train.samples))
+    inner = len(train.samples) - math.ceil(getattr(model, "val_size", 0) * len(train.samples))
     batches = sum(epochs) * max(inner // 64, 1)
     return {
         "model": name,
@@ -66,19 +67,24 @@ def _fit(name: str, make: Any, train: Any, test: Any, links: Any) -> dict[str, A
     }
 
 
-def _child(queue: Any, *args: Any) -> None:
-    queue.put(_fit(*args))
+def _child(connection: Any, *args: Any) -> None:
+    try:
+        connection.send(("row", _fit(*args)))
+    except Exception:  # noqa: BLE001 (sent to the parent, which raises it with this traceback)
+        connection.send(("error", traceback.format_exc()))
 
 
 def _in_child(*args: Any) -> dict[str, Any]:
-    """:func:`_fit` in a forked process (its own peak RSS); the row it measured."""
+    """:func:`_fit` in a forked process (its own peak RSS; arguments inherited, not pickled)."""
     context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(queue, *args))
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, *args))
     process.start()
-    row = queue.get()
+    kind, value = receiver.recv()
     process.join()
-    return row
+    if kind == "error":
+        raise RuntimeError(f"fit of {args[0]} failed in its process:\n{value}")
+    return value
 
 
 def main() -> None:
