@@ -292,6 +292,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", help="training sizes (default per task)")
     parser.add_argument("--draws", type=int, help="subsamples per size (default: 3, 1 quick)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--from-csv", action="store_true", help="tables and figure from the CSVs in --out"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "kgfusion-out" / "knowledge")
     args = parser.parse_args()
     names = sorted(TASKS) if args.cohort == "all" else args.cohort.split(",")
@@ -304,9 +307,15 @@ def main() -> None:
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
     args.out.mkdir(parents=True, exist_ok=True)
-    kg = build_kg(shared_sources(data), progress=False)
-    print(f"knowledge graph: {kg}")
-    tables = {name: run_task(name, TASKS[name], data, kg, args) for name in names}
+    if args.from_csv:
+        tables = {n: pd.read_csv(args.out / f"knowledge_{n}.csv") for n in names}
+        for name, results in tables.items():
+            print(f"\n{name}: paired differences of {TASKS[name].metric} (mean ± se)")
+            print(paired_table(results, TASKS[name].metric).round(4).to_string(index=False))
+    else:
+        kg = build_kg(shared_sources(data), progress=False)
+        print(f"knowledge graph: {kg}")
+        tables = {name: run_task(name, TASKS[name], data, kg, args) for name in names}
     curves_figure(tables, {n: TASKS[n].metric for n in names}, args.out / "knowledge_curves.png")
     print(f"\nwrote {args.out}/knowledge_*.csv and knowledge_curves.png")
 
