@@ -212,6 +212,41 @@ def paired_table(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def markdown_table(results: pd.DataFrame, metric: str) -> str:
+    """A Markdown table, one row per estimator: ``metric`` mean ± sd per training size (and the
+    whole fold); for a control, the paired difference ± se of its graph model minus it."""
+    size = results["train_size"].astype("Float64")
+    label = size.map(lambda v: "all" if pd.isna(v) else f"n={int(v)}")
+    order = [
+        c
+        for c in [f"n={int(v)}" for v in sorted(size.dropna().unique())] + ["all"]
+        if c in set(label)
+    ]
+    stats = results.assign(size=label).groupby(["estimator", "size"])[metric].agg(["mean", "std"])
+    lines = ["| model | " + " | ".join(order) + " | Δ model − control, " + " / ".join(order) + " |"]
+    lines.append("|---" * (len(order) + 2) + "|")
+    for estimator in pd.unique(results["estimator"]):
+        cells = [
+            f"{stats.loc[(estimator, c), 'mean']:.3f} ± {stats.loc[(estimator, c), 'std']:.3f}"
+            for c in order
+        ]
+        arch = estimator.split(" | ")[0]
+        delta = ""
+        if " | " in estimator:
+            diff = paired_difference(results, arch, estimator, metric).reset_index()
+            diff = diff.assign(size=diff.get("train_size", pd.Series([pd.NA] * len(diff))))
+            by = {
+                ("all" if pd.isna(r["size"]) else f"n={int(r['size'])}"): r
+                for _, r in diff.iterrows()
+            }
+            delta = " / ".join(
+                f"{by[c]['mean']:+.3f} ± {by[c]['se']:.3f}" for c in order if c in by
+            )
+        name = estimator.replace("|", "\\|")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {delta} |")
+    return "\n".join(lines)
+
+
 def curves_figure(tables: dict[str, pd.DataFrame], metrics: dict[str, str], path: Path) -> None:
     """One panel per task: the metric against the number of training patients, per model."""
     import matplotlib
@@ -312,6 +347,9 @@ def main() -> None:
         for name, results in tables.items():
             print(f"\n{name}: paired differences of {TASKS[name].metric} (mean ± se)")
             print(paired_table(results, TASKS[name].metric).round(4).to_string(index=False))
+            print(
+                f"\n{name} ({TASKS[name].metric}):\n{markdown_table(results, TASKS[name].metric)}"
+            )
     else:
         kg = build_kg(shared_sources(data), progress=False)
         print(f"knowledge graph: {kg}")
