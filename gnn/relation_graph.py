@@ -6,6 +6,7 @@ edges of each relation, reverse relations (named with :data:`kg.REVERSE_PREFIX`)
 convention. :class:`MessageRows` is what :class:`~gnn.RelationalPropagation` consumes: the edges
 grouped by the ``(relation, target node)`` row that receives them, once as a sparse CSR matrix
 (the fused path) and once as an edge list (the per-edge path that explainers' edge masks need).
+Long because it holds the graph and its message rows, whose transposed products are cached.
 """
 
 from __future__ import annotations
@@ -182,18 +183,16 @@ class MessageRows:
 
     @cached_property
     def transposed(self) -> Tensor:
-        """Sparse CSR ``(N, K)``: :attr:`adjacency` transposed, built once (a propagation
-        layer's backward pass multiplies by it; converting on every pass costs a sort)."""
-        k, n = self.adjacency.shape
-        return _csr(self.edge_index, self.edge_weight, (n, k))
+        """Sparse CSR ``(N, K)``: :attr:`adjacency` transposed, built once (backward passes)."""
+        return _csr(self.edge_index, self.edge_weight, self.adjacency.shape[::-1])
 
     @cached_property
     def scatter(self) -> Tensor:
-        """Sparse CSR ``(N, K)`` of ones: ``scatter @ M`` sums each row of ``M`` ``(K, D)``
-        into its :attr:`target` node, built once."""
-        k, n = self.adjacency.shape
-        rows = torch.arange(k, device=self.target.device)
-        return _csr(torch.stack([self.target, rows]), torch.ones(k, device=rows.device), (n, k))
+        """Sparse CSR ``(N, K)`` of ones, built once: ``scatter @ M`` sums row ``k`` into ``target[k]``."""
+        rows = torch.arange(len(self.target), device=self.target.device)
+        return _csr(
+            torch.stack([self.target, rows]), torch.ones(len(rows)), self.adjacency.shape[::-1]
+        )
 
     def to(self, device: torch.device | str) -> MessageRows:
         """Copy on ``device``."""
