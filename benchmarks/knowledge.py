@@ -265,7 +265,7 @@ def curves_figure(tables: dict[str, pd.DataFrame], metrics: dict[str, str], path
             style = "-" if "|" not in estimator else ":"
             ax.errorbar(part["n"], part["mean"], part["sem"], label=estimator, ls=style, lw=1)
         ax.set(xscale="log", xlabel="training patients", ylabel=metric, title=name)
-    axes[0][-1].legend(fontsize=6, loc="lower right")
+        ax.legend(fontsize=5, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
