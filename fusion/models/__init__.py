@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "concordance_index": "fusion.models.metrics",
     "evaluation_times": "fusion.models.metrics",
     "integrated_brier_score": "fusion.models.metrics",
+    "checked_survival": "fusion.models.metrics",
     "survival_metrics": "fusion.models.metrics",
 }
 

@@ -19,7 +19,7 @@ import torch
 from fusion._exceptions import CheckpointError, LabelError
 from fusion.data.cohort import Cohort
 from fusion.models._base import _KGFusionBase
-from fusion.models.metrics import classification_metrics, concordance_index
+from fusion.models.metrics import checked_survival, classification_metrics, concordance_index
 from fusion.models.tensors import cohort_batch  # noqa: F401 (imported from here by fusion.explanations)
 from gnn import cox_ph_loss
 
@@ -196,12 +196,7 @@ class KGFusionSurvival(_KGFusionBase):
     _task = "survival"
 
     def _targets(self, cohort: Cohort) -> tuple[torch.Tensor, np.ndarray]:
-        survival = cohort.survival
-        if survival is None:
-            msg = f"{type(self).__name__}.fit needs a cohort with survival (time, event); this one has none."
-            raise LabelError(msg)
-        if not survival["event"].any():
-            raise LabelError(f"{type(self).__name__}.fit needs at least one event.")
+        survival = checked_survival(cohort, type(self).__name__)
         table = survival[["time", "event"]].to_numpy(dtype=np.float32)
         return torch.from_numpy(table), survival["event"].to_numpy()
 

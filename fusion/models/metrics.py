@@ -7,15 +7,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from fusion._exceptions import InvalidParameterError
+from fusion._exceptions import InvalidParameterError, LabelError
 
 __all__ = [
     "breslow_survival",
+    "checked_survival",
     "classification_metrics",
     "concordance_index",
     "evaluation_times",
@@ -58,6 +61,23 @@ def concordance_index(time: ArrayLike, event: ArrayLike, risk: ArrayLike) -> flo
         comparable += int(pairs.sum())
         concordant += float((pairs & higher).sum()) + 0.5 * float((pairs & ties).sum())
     return concordant / comparable if comparable else float("nan")
+
+
+def checked_survival(cohort: Any, owner: str) -> pd.DataFrame:
+    """``cohort.survival`` (columns ``time``, ``event``) for fitting ``owner``, with one event at least.
+
+    Raises
+    ------
+    LabelError
+        The cohort has no survival, or no event (the message names ``owner``).
+    """
+    survival = cohort.survival
+    if survival is None:
+        msg = f"{owner}.fit needs a cohort with survival (time, event); this one has none."
+        raise LabelError(msg)
+    if not survival["event"].any():
+        raise LabelError(f"{owner}.fit needs at least one event; the cohort has none.")
+    return survival
 
 
 def survival_metrics(time: ArrayLike, event: ArrayLike, risk: ArrayLike) -> dict[str, float]:

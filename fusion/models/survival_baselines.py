@@ -20,11 +20,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from fusion._exceptions import LabelError
 from fusion._params import Constraints, Interval
 from fusion.data.cohort import Cohort
 from fusion.models.baselines import _SEED, _EarlyFusion, preprocessed
-from fusion.models.metrics import concordance_index, sksurv
+from fusion.models.metrics import checked_survival, concordance_index, sksurv
 from fusion.models.params import check_fitted, validate_params
 
 __all__ = ["EarlyFusionCoxnet", "RandomSurvivalForestBaseline", "survival_target"]
@@ -38,12 +37,7 @@ def survival_target(cohort: Cohort, owner: str) -> np.ndarray:
     LabelError
         The cohort has no survival, or no event (the message names ``owner``).
     """
-    survival = cohort.survival
-    if survival is None:
-        msg = f"{owner}.fit needs a cohort with survival (time, event); this one has none."
-        raise LabelError(msg)
-    if not survival["event"].any():
-        raise LabelError(f"{owner}.fit needs at least one event; the cohort has none.")
+    survival = checked_survival(cohort, owner)
     target = np.empty(len(survival), dtype=[("event", bool), ("time", float)])
     target["event"], target["time"] = survival["event"].to_numpy(bool), survival["time"]
     return target
