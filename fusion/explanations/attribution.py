@@ -39,6 +39,9 @@ class ExplainableEstimator(Protocol):
         Preprocessing fitted in training (``transform(cohort) -> Cohort``).
     feature_names_in_ : mapping of str to pandas.Index
         Features of each modality, in model order.
+    control : str
+        The estimator's graph control (see :data:`fusion.models.params.CONTROLS`); read with
+        the default ``"none"``.
     predict_proba : callable
         The ensemble's class probabilities of a cohort.
     """
@@ -48,19 +51,24 @@ class ExplainableEstimator(Protocol):
     classes_: Any
     scaler_: Any
     feature_names_in_: Any
+    control: str
 
     def predict_proba(self, cohort: Cohort) -> Any: ...
 
 
 #: Provenance of the edges :func:`explanation_kg` adds.
 MODEL_EDGE = "kgfusion model graph (a path through nodes pruned from the saved KG)"
-_MODEL_KGS: weakref.WeakKeyDictionary[KnowledgeGraph, tuple[Any, KnowledgeGraph]] = (
+#: Provenance of the edges of a control model's own graph (:func:`explanation_kg`).
+CONTROL_EDGE = "kgfusion model graph under control={control!r} (the edges the model saw)"
+#: Controls whose explanations are on the model's own graph (``graph_``), not on ``kg``.
+MODEL_GRAPH_CONTROLS: tuple[str, ...] = ("rewired", "permuted_features")
+_MODEL_KGS: weakref.WeakKeyDictionary[KnowledgeGraph, tuple[Any, str, KnowledgeGraph]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
-    """The graph an estimator's explanations are queried on.
+    """The graph an estimator's explanations are queried on: the graph its model saw.
 
     The model propagates over its pruned graph (``graph_``), whose edges may bridge nodes
     pruned away (a gene annotated to a dropped sub-pathway is a member of the kept pathway
@@ -69,7 +77,20 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
     by the model's nodes, where those paths are gone: then ``kg`` plus the model graph's edges
     between nodes it does not join (relation: the KG relation between those node types, or the
     model's relation name; provenance :data:`MODEL_EDGE`) is returned, so that subgraphs and
-    :meth:`~Explanation.decompose` reach the terms the model reaches. Built once per graph.
+    :meth:`~Explanation.decompose` reach the terms the model reaches.
+
+    Under a control of :data:`MODEL_GRAPH_CONTROLS` the model's graph is not the KG's:
+    ``"rewired"`` propagates over rewired edges, ``"permuted_features"`` feeds each feature to
+    another gene of the pruned graph. Then the model's own graph is returned: the nodes of
+    ``graph_`` (their rows of ``kg``'s node table) and exactly its edges (relations named as
+    above, provenance :data:`CONTROL_EDGE`), so that a rewired model's gene attributions
+    decompose onto the rewired memberships (the random-graph control for explanations). Built
+    once per graph.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the estimator has no knowledge graph (``kg`` is ``None``).
     """
     kg, graph = estimator.kg, getattr(estimator, "graph_", None)
     if kg is None:
@@ -81,32 +102,59 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
         raise InvalidParameterError(msg)
     if graph is None:
         return kg
+    control = getattr(estimator, "control", "none")
     cached = _MODEL_KGS.get(kg)
-    if cached is not None and cached[0]() is graph:
-        return cached[1]
+    if cached is not None and cached[0]() is graph and cached[1] == control:
+        return cached[2]
     ids = pd.Index(graph.node_ids, dtype=object)
     result = kg
-    if len(kg.nodes) == len(ids) and kg.nodes.index.isin(ids).all():
+    if control in MODEL_GRAPH_CONTROLS:
+        result = _model_graph(kg, graph, ids, control)
+    elif len(kg.nodes) == len(ids) and kg.nodes.index.isin(ids).all():
         result = _with_model_edges(kg, graph, ids)
-    _MODEL_KGS[kg] = (weakref.ref(graph), result)
+    _MODEL_KGS[kg] = (weakref.ref(graph), control, result)
     return result
 
 
-def _with_model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> KnowledgeGraph:
+def _model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> pd.DataFrame:
+    """``source, relation, target`` of every base edge of ``graph`` as KG ids, each relation
+    named as in ``kg``: itself when ``kg`` has it, else ``kg``'s most common relation between
+    the two node types (``gene->go_term`` under ``relation_groups="type"``)."""
     edges, types = kg.edges, kg.nodes["type"]
-    joined = set(zip(edges["source"], edges["target"]))
     pairs = edges.assign(pair=edges["source"].map(types) + "->" + edges["target"].map(types))
     common = pairs.groupby("pair")["relation"].agg(lambda r: r.value_counts().index[0])
-    new = []
+    known = set(edges["relation"])
+    parts = []
     for relation, index in zip(graph.base_relations, graph.edges):
-        source, target = ids[index[0].cpu().numpy()], ids[index[1].cpu().numpy()]
-        name = relation if relation in set(edges["relation"]) else common.get(relation, relation)
-        new += [(u, name, v) for u, v in zip(source, target) if (u, v) not in joined]
-    if not new:
+        rows = index.cpu().numpy()
+        name = relation if relation in known else common.get(relation, relation)
+        frame = {"source": ids[rows[0]], "relation": name, "target": ids[rows[1]]}
+        parts.append(pd.DataFrame(frame, dtype=object))
+    columns = ["source", "relation", "target"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def _with_model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> KnowledgeGraph:
+    model = _model_edges(kg, graph, ids)
+    joined = pd.MultiIndex.from_frame(kg.edges[["source", "target"]])
+    new = model[~pd.MultiIndex.from_frame(model[["source", "target"]]).isin(joined)]
+    if new.empty:
         return kg
-    u, r, v = zip(*new)
-    added = make_edges(list(u), list(r), list(v), MODEL_EDGE)
-    return KnowledgeGraph(kg.nodes, pd.concat([edges, added], ignore_index=True), kg.metadata)
+    added = make_edges(new["source"], new["relation"], new["target"], MODEL_EDGE)
+    return KnowledgeGraph(kg.nodes, pd.concat([kg.edges, added], ignore_index=True), kg.metadata)
+
+
+def _model_graph(
+    kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index, control: str
+) -> KnowledgeGraph:
+    """The model's own graph: ``graph``'s nodes (rows of ``kg``'s table), only its edges (a
+    rewiring's repeated edges once)."""
+    model = _model_edges(kg, graph, ids).drop_duplicates(ignore_index=True)
+    edges = make_edges(
+        model["source"], model["relation"], model["target"], CONTROL_EDGE.format(control=control)
+    )
+    metadata = {**kg.metadata, "model_graph": {"control": control}}
+    return KnowledgeGraph(kg.nodes.loc[ids], edges, metadata)
 
 
 def explain(
@@ -182,7 +230,11 @@ def explain(
     linked = model.node_channels(values, observed).any_observed().cpu().numpy()  # (N, B)
     classes = list(estimator.classes_)
     chosen = probability.gather(1, target[:, None]).squeeze(1)
-    provenance = {"name": type(estimator).__name__, "ensemble": len(members)}
+    provenance = {
+        "name": type(estimator).__name__,
+        "ensemble": len(members),
+        "control": getattr(estimator, "control", "none"),
+    }
     kg = explanation_kg(estimator)
     return [
         Explanation(
