@@ -9,6 +9,7 @@ import typer
 
 from fusion.app import cli_run as _cli_run
 from fusion.app import cli_store as _cli_store
+from fusion.app.cli_contrast import contrast
 from fusion.app.cli_data import data_app
 from fusion.app.cli_demo import demo
 from fusion.app.cli_explore import explore
@@ -24,6 +25,7 @@ app.add_typer(kg_app, name="kg")
 app.add_typer(data_app, name="data")
 app.command("demo")(demo)
 app.command("explore")(explore)
+app.command("contrast")(contrast)
 for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
     app.command()(_command)
 app.command("store")(_cli_store.store)

@@ -119,17 +119,23 @@ class GroupQueries(ExplanationFields):
         return result
 
 
-def _groups(patients: list[str], by: Sequence[str] | pd.Series | None) -> list[str]:
+def _groups(
+    patients: list[str],
+    by: Sequence[str] | pd.Series | None,
+    owner: str = "Explanation.aggregate",
+    name: str = "by",
+) -> list[str]:
+    """The group of each patient: ``by`` in order, or looked up by patient id (a Series)."""
     if by is None:
         return ["cohort"] * len(patients)
     if isinstance(by, pd.Series):
         missing = [p for p in patients if p not in by.index]
         if missing:
-            msg = f"Explanation.aggregate: `by` has no group for patients {preview(missing)}."
+            msg = f"{owner}: `{name}` has no group for patients {preview(missing)}."
             raise InvalidParameterError(msg)
         return [str(by[p]) for p in patients]
     by = list(by)
     if len(by) != len(patients):
-        msg = f"Explanation.aggregate: `by` has {len(by)} groups for {len(patients)} explanations."
+        msg = f"{owner}: `{name}` has {len(by)} groups for {len(patients)} explanations."
         raise InvalidParameterError(msg)
     return [str(g) for g in by]
