@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 class GraphQueries(ExplanationFields):
-    """:meth:`annotate`, :meth:`subgraph`, :meth:`paths`, :meth:`neighborhood` and
-    :meth:`hops_from_inputs`."""
+    """:meth:`annotate`, :meth:`subgraph`, :meth:`input_paths`, :meth:`paths`,
+    :meth:`neighborhood` and :meth:`hops_from_inputs`."""
 
     def annotate(self, nodes: Iterable[str]) -> nx.MultiDiGraph:
         """The KG subgraph induced by ``nodes`` with ``score``/``type``/``name``/``relation``.
@@ -82,22 +82,13 @@ class GraphQueries(ExplanationFields):
         """
         max_len = check_positive("max_len", max_len, "Explanation.subgraph")
         top = self.top(k, types, namespace)["id"].tolist()
-        inputs = list(self.inputs)
-        input_score = self.scores.reindex(inputs, fill_value=0.0)
-        targets = [t for t in top if t not in input_score.index]
-        keep, unreached = set(top) - set(targets), []
-        best: dict[str, list[str]] = {}
-        if targets and inputs:
-            for path in shortest_paths(self.kg, targets, inputs, cutoff=max_len):
-                rank = (len(path), -input_score[path[-1]])
-                current = best.get(path[0])
-                if current is None or rank < (len(current), -input_score[current[-1]]):
-                    best[path[0]] = path
-        for target in targets:
-            if target in best:
-                keep.update(best[target])
+        best = self.input_paths(top, max_len)
+        keep, unreached = set(), []
+        for node in top:
+            if node in best:
+                keep.update(best[node])
             else:
-                unreached.append(target)
+                unreached.append(node)
         if unreached:
             logger.info(
                 "%s: %d top node(s) more than %d hops from every input left out: %s",
@@ -108,6 +99,27 @@ class GraphQueries(ExplanationFields):
             data["top"] = node in top
         graph.graph["unreached"] = unreached
         return graph
+
+    def input_paths(self, nodes: Iterable[str], max_len: int = 3) -> dict[str, list[str]]:
+        """The path :meth:`subgraph` joins each of ``nodes`` to the inputs with.
+
+        An input node is its own path (``[node]``); any other node gets a shortest KG path
+        (edges followed in either direction, at most ``max_len`` hops) to the input nearest to
+        it (ties: the highest-scored input), listed from the node to the input. Nodes farther
+        than ``max_len`` hops from every input are left out.
+        """
+        nodes = list(nodes)
+        inputs = list(self.inputs)
+        input_score = self.scores.reindex(inputs, fill_value=0.0)
+        best = {node: [node] for node in nodes if node in input_score.index}
+        targets = [node for node in nodes if node not in best]
+        if targets and inputs:
+            for path in shortest_paths(self.kg, targets, inputs, cutoff=max_len):
+                rank = (len(path), -input_score[path[-1]])
+                current = best.get(path[0])
+                if current is None or rank < (len(current), -input_score[current[-1]]):
+                    best[path[0]] = path
+        return best
 
     def paths(
         self, feature: str, term: str, max_len: int = 3, *, max_paths: int = 100
