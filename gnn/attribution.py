@@ -1,30 +1,37 @@
 """Node-level attributions of :class:`~gnn.KGFusionNet` predictions, batched over patients.
 
-Three methods, each one call for a whole batch of patients (no per-patient loop):
+The explained output is the probability of a class (softmax of the logits) for a classifier,
+and the predicted log-risk itself for a model with one output (a Cox survival head, e.g. of
+:class:`fusion.KGFusionSurvival`): a positive score is then evidence for a *higher* risk. Three
+methods, each one call for a whole batch of patients (no per-patient loop), for
+:class:`~gnn.KGFusionNet` and :class:`~gnn.HierarchyNet` alike:
 
 * ``"contribution"``: the exact, additive contribution of each concept node to the explained
-  class's logit through the graph branch (:meth:`~gnn.NodeScoreReadout.contributions`, its
+  class's logit (or to the log-risk) through the graph branch (:meth:`~gnn.NodeScoreReadout.contributions`, its
   standardised score times its readout weight, centred over classes) times the graph branch's
   fusion weight. The scores sum, per patient, to the graph branch's share of the centred fused
   logit (minus the readout bias); nodes outside the readout (linked input nodes) score 0.
 * ``"ig"``: integrated gradients (Sundararajan et al., 2017, "Axiomatic Attribution for Deep
   Networks") on the *final node states* ``h_L`` that the readout scores, computed by
-  :class:`captum.attr.IntegratedGradients` on the explained class's *probability*. The baseline
-  is the node states of the same patient with no feature observed:
+  :class:`captum.attr.IntegratedGradients` on the explained output ``f`` (the explained class's
+  *probability*, or the log-risk). The baseline is the node states of the same patient with no
+  feature observed:
 
   .. math::
       \\phi_{b,n} = \\sum_c (h_{n,b,c} - h'_{n,b,c}) \\int_0^1
-          \\frac{\\partial p_{y_b}(h' + \\alpha (h - h'))}{\\partial h_{n,b,c}} \\, d\\alpha
+          \\frac{\\partial f_{y_b}(h' + \\alpha (h - h'))}{\\partial h_{n,b,c}} \\, d\\alpha
 
   One forward pass records (through a forward pre-hook on ``model.readout``) the node states and
   their baseline; captum then integrates only through the readout and the fusion, the other
-  sources' logits held fixed (:func:`_fused_probabilities`): one propagation per patient instead
+  sources' logits held fixed (:func:`_fused_outputs`): one propagation per patient instead
   of one per integration step.
 * ``"ig_features"``: integrated gradients on the input feature values (zero baseline: no
   expression), through every branch (graph and modality heads); a node scores the sum of its
   linked features' attributions. Only input nodes get scores.
 
-The model is used unchanged.
+Unobserved features and the features of a modality a patient lacks (``present`` False) are no
+inputs: they are masked out of the model's inputs before attribution, and score exactly 0 under
+``"ig_features"``. The model is used unchanged.
 """
 
 from __future__ import annotations
@@ -61,9 +68,10 @@ class NodeAttribution:
     node_ids : list of str
         KG id of each node.
     target : Tensor
-        ``(B,)`` explained class of each patient.
+        ``(B,)`` explained class of each patient (``0`` for a one-output model).
     probability : Tensor
-        ``(B,)`` predicted probability of the explained class.
+        ``(B,)`` the explained output: the predicted probability of the explained class, or
+        the predicted log-risk of a one-output (Cox survival) model.
     method : str
         The method used.
     feature_scores : dict of str to Tensor, optional
@@ -118,19 +126,23 @@ def _unflat(
     return dict(zip(model.modalities, flat[:m])), dict(zip(model.modalities, flat[m : 2 * m]))
 
 
-def _probabilities(model: KGFusionNet, values: Inputs, observed: Inputs, present: Tensor) -> Tensor:
-    return torch.softmax(model(values, observed, present), dim=-1)
+def _explained(output: Tensor) -> Tensor:
+    """The explained outputs ``(B, O)`` of the network's ``(B, O)`` output: class
+    probabilities, or (one output, a Cox head) the log-risk unchanged."""
+    return output if output.shape[-1] == 1 else torch.softmax(output, dim=-1)
 
 
-def _fused_probabilities(
-    model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor
-) -> Tensor:
-    """Class probabilities from final node states ``h`` ``(B, N, C)`` and the other sources'
+def _outputs(model: KGFusionNet, values: Inputs, observed: Inputs, present: Tensor) -> Tensor:
+    return _explained(model(values, observed, present))
+
+
+def _fused_outputs(model: KGFusionNet, h: Tensor, others: Tensor, available: Tensor) -> Tensor:
+    """Explained outputs from final node states ``h`` ``(B, N, C)`` and the other sources'
     fixed logits ``(B, S - 1, O)``: the readout and fusion of :meth:`KGFusionNet.forward`,
     without re-running the propagation (which does not depend on ``h``)."""
     graph_logits, _ = model.readout(h.transpose(0, 1))
     logits = torch.cat([graph_logits[:, None, :], others], dim=1)
-    return torch.softmax(model.fuse(logits, available)[0], dim=-1)
+    return _explained(model.fuse(logits, available)[0])
 
 
 def _node_state_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
@@ -143,7 +155,7 @@ def _node_state_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, None]:
             model.sources(r.values, unobserved, r.present)
         with _Hook(model.readout) as states:
             logits, available, _ = model.sources(r.values, r.observed, r.present)
-    attributions = IntegratedGradients(partial(_fused_probabilities, model)).attribute(
+    attributions = IntegratedGradients(partial(_fused_outputs, model)).attribute(
         states.value.transpose(0, 1).contiguous(),
         baselines=baseline.value.transpose(0, 1).contiguous(),
         target=r.target,
@@ -159,7 +171,7 @@ def _feature_ig(model: KGFusionNet, r: _Request) -> tuple[Tensor, dict[str, Tens
 
     def forward(*flat: Tensor) -> Tensor:
         v, o = _unflat(model, flat[:-1])
-        return _probabilities(model, v, o, flat[-1])
+        return _outputs(model, v, o, flat[-1])
 
     inputs = tuple(r.values[name] for name in model.modalities)
     attributions = IntegratedGradients(forward).attribute(
@@ -211,13 +223,17 @@ def attribute(
     """Node attributions of ``model``'s predictions for a batch of patients.
 
     Args:
-        model (KGFusionNet): A classification model; put in eval mode for the call.
+        model (KGFusionNet): A classification or one-output (Cox survival) model, a
+            :class:`~gnn.KGFusionNet` or :class:`~gnn.HierarchyNet`; put in eval mode for the
+            call.
         values (Mapping[str, Tensor]): Per modality ``(B, F_m)`` feature values (NaN-free).
         observed (Mapping[str, Tensor], optional): Per modality ``(B, F_m)`` bool masks
             (default: all observed).
-        present (Tensor, optional): ``(B, M)`` bool, modality present (default: all).
+        present (Tensor, optional): ``(B, M)`` bool, modality present (default: all); an
+            absent modality's features count as unobserved.
         method (str): One of :data:`ATTRIBUTION_METHODS` (default: ``"contribution"``).
-        target (Tensor, optional): ``(B,)`` class to explain (default: the predicted class).
+        target (Tensor, optional): ``(B,)`` class to explain (default: the predicted class;
+            always ``0``, the log-risk, for a one-output model).
         n_steps (int): Integral approximation steps for the IG methods (default: ``32``).
         batch_size (int): Patients per internal IG batch (memory bound) (default: ``64``).
 
@@ -235,8 +251,8 @@ def attribute(
     (torch.Size([4, 3]), ['g1', 'g2', 'T'], 'contribution')
 
     Raises:
-        InvalidParameterError: If ``method`` is unknown or ``n_steps``/``batch_size`` is not
-            positive (a :class:`ValueError`).
+        InvalidParameterError: If ``method`` is unknown, ``n_steps``/``batch_size`` is not
+            positive, or a ``target`` is not an output of the model (a :class:`ValueError`).
         NoGraphBranchError: If ``method`` needs the graph branch and the model has none.
     """
     if method not in _METHODS:
@@ -246,17 +262,33 @@ def attribute(
         msg = f"n_steps and batch_size must be positive; got {n_steps} and {batch_size}."
         raise InvalidParameterError(msg)
     observed, present = model.complete_inputs(values, observed, present)
+    observed = {m: observed[m] & present[:, i, None] for i, m in enumerate(model.modalities)}
     training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            probability = _probabilities(model, values, observed, present)
-        target = probability.argmax(dim=-1) if target is None else target.to(torch.long)
+            outputs = _outputs(model, values, observed, present)
+        target = outputs.argmax(dim=-1) if target is None else _checked_target(target, outputs)
         request = _Request(values, observed, present, target, n_steps, batch_size)
         scores, features = _METHODS[method](model, request)
     finally:
         model.train(training)
-    chosen = probability.gather(1, target[:, None]).squeeze(1)
+    chosen = outputs.gather(1, target[:, None]).squeeze(1)
     return NodeAttribution(
         scores.detach(), list(model.graph.node_ids), target, chosen, method, features
     )
+
+
+def _checked_target(target: Tensor, outputs: Tensor) -> Tensor:
+    """``target`` as longs, when it gives one output position of ``outputs`` ``(B, O)`` per
+    patient."""
+    target = target.to(torch.long)
+    batch, width = outputs.shape
+    if target.shape != (batch,) or bool(((target < 0) | (target >= width)).any()):
+        msg = (
+            f"attribute: target must give one output position in [0, {width}) per patient "
+            f"({batch}); got shape {tuple(target.shape)}, values "
+            f"{sorted(set(target.flatten().tolist()))[:5]}."
+        )
+        raise InvalidParameterError(msg)
+    return target

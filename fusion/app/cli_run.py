@@ -266,8 +266,9 @@ def _emit_explanations(
             lines = []
             for patient, table in tables.items():
                 e = next(x for x in explanations if x.patient == patient)
+                output = f"p={e.probability:.3f}" if e.risk is None else f"log-risk {e.risk:.3f}"
                 lines.append(
-                    f"patient {patient}: predicted {e.prediction} (p={e.probability:.3f}), method {e.method}"
+                    f"patient {patient}: predicted {e.prediction} ({output}), method {e.method}"
                 )
                 lines.append(
                     table.to_string(index=False) if len(table) else "(no node scores above 0)"
@@ -282,6 +283,7 @@ def _emit_explanations(
                     "patient": e.patient,
                     "prediction": e.prediction,
                     "probability": e.probability,
+                    "risk": e.risk,
                     "top": tables[e.patient].to_dict(orient="records"),
                     "subgraph": nx.node_link_data(
                         _graphml_safe(e.subgraph(k, types, namespace, max_len=max_len)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -18,14 +19,22 @@ from fusion.explanations.explanation import Explanation
 from kg import KnowledgeGraph, make_edges
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
     from fusion.data.cohort import Cohort
     from gnn import KGFusionNet, RelationGraph
 
-__all__ = ["ExplainableEstimator", "explain", "explanation_kg"]
+__all__ = ["HIGH_RISK", "LOW_RISK", "ExplainableEstimator", "explain", "explanation_kg"]
+
+#: The ``prediction`` of a survival model's explanation: risk above the training median, or not.
+HIGH_RISK, LOW_RISK = "high risk", "low risk"
 
 
 class ExplainableEstimator(Protocol):
-    """What :func:`explain` reads of a fitted ``KGFusionClassifier`` (its fitted attributes).
+    """What :func:`explain` reads of a fitted ``KGFusionClassifier`` or ``KGFusionSurvival``.
+
+    A classifier has ``classes_`` and ``predict_proba``; a survival model has neither, and
+    ``median_risk_`` and ``predict`` (its risks) instead.
 
     Attributes
     ----------
@@ -34,7 +43,9 @@ class ExplainableEstimator(Protocol):
     kg : KnowledgeGraph
         The graph the members' node ids come from.
     classes_ : array-like
-        Class labels, in logit order.
+        Class labels, in logit order (classifiers).
+    median_risk_ : float
+        The training cohort's median predicted risk (survival models).
     scaler_ : ModalityScaler
         Preprocessing fitted in training (``transform(cohort) -> Cohort``).
     feature_names_in_ : mapping of str to pandas.Index
@@ -43,7 +54,9 @@ class ExplainableEstimator(Protocol):
         The estimator's graph control (see :data:`fusion.models.params.CONTROLS`); read with
         the default ``"none"``.
     predict_proba : callable
-        The ensemble's class probabilities of a cohort.
+        The ensemble's class probabilities of a cohort (classifiers).
+    predict : callable
+        The ensemble's risks of a cohort (survival models).
     """
 
     models_: list[KGFusionNet]
@@ -54,6 +67,8 @@ class ExplainableEstimator(Protocol):
     control: str
 
     def predict_proba(self, cohort: Cohort) -> Any: ...
+
+    def predict(self, cohort: Cohort) -> Any: ...
 
 
 #: Provenance of the edges :func:`explanation_kg` adds.
@@ -157,6 +172,39 @@ def _model_graph(
     return KnowledgeGraph(kg.nodes.loc[ids], edges, metadata)
 
 
+@dataclass(frozen=True)
+class _Predicted:
+    """The ensemble's predictions that a cohort's explanations explain: the output position
+    each member's attribution explains, and per patient its label, probability and risk."""
+
+    target: Tensor
+    labels: list[str]
+    probability: list[float | None]
+    risk: list[float | None]
+    provenance: dict[str, Any]
+
+
+def _predicted(estimator: ExplainableEstimator, cohort: Cohort) -> _Predicted:
+    """A classifier's most probable class and its probability; a survival model's log-risk
+    (output ``0``), labelled :data:`HIGH_RISK` above the training median and else
+    :data:`LOW_RISK`."""
+    import torch
+
+    if hasattr(estimator, "classes_"):
+        probability = torch.from_numpy(estimator.predict_proba(cohort))  # the ensemble's, checked
+        target = probability.argmax(dim=-1)
+        classes = list(estimator.classes_)
+        chosen = probability.gather(1, target[:, None]).squeeze(1).tolist()
+        labels = [str(classes[t]) for t in target.tolist()]
+        return _Predicted(target, labels, chosen, [None] * len(labels), {})
+    risk = [float(r) for r in estimator.predict(cohort)]  # the ensemble's, checked
+    median = float(estimator.median_risk_)
+    labels = [HIGH_RISK if r > median else LOW_RISK for r in risk]
+    target = torch.zeros(len(risk), dtype=torch.long)
+    provenance = {"output": "log-risk", "median_risk": median}
+    return _Predicted(target, labels, [None] * len(risk), risk, provenance)
+
+
 def explain(
     estimator: ExplainableEstimator,
     cohort: Cohort,
@@ -166,15 +214,22 @@ def explain(
     n_steps: int = 32,
     batch_size: int = 64,
 ) -> list[Explanation]:
-    """Explain the ensemble's predicted class of each patient (:func:`gnn.attribution.attribute`).
+    """Explain the ensemble's prediction of each patient (:func:`gnn.attribution.attribute`).
 
     Patients are attributed in batches of ``batch_size`` (no per-patient loop); the scores are
-    the mean over ensemble members, each explaining the ensemble's predicted class.
+    the mean over ensemble members, each explaining the ensemble's predicted class, or for a
+    survival model the predicted log-risk (a positive score is evidence for a higher risk).
+    A classifier's explanation records the class (``prediction``) and its ``probability``; a
+    survival model's its ``risk`` and, as ``prediction``, :data:`HIGH_RISK` when the risk is
+    above the training cohort's median risk (``median_risk_``, also in the ``model``
+    provenance) and :data:`LOW_RISK` otherwise (``probability`` is ``None``). The ``model``
+    provenance records the estimator's ``control``; the explanations' graph is
+    :func:`explanation_kg`'s (a control model's own graph).
 
     Parameters
     ----------
     estimator : ExplainableEstimator
-        A fitted ``KGFusionClassifier``.
+        A fitted ``KGFusionClassifier`` or ``KGFusionSurvival``, of either architecture.
     cohort : Cohort
         The patients' data.
     patients : sequence of str, optional
@@ -208,8 +263,7 @@ def explain(
     members = estimator.models_
     batch = cohort_batch(estimator.scaler_.transform(cohort), estimator.feature_names_in_)
     values, observed, present = batch.values, batch.observed, batch.present
-    probability = torch.from_numpy(estimator.predict_proba(cohort))  # the ensemble's, checked
-    target = probability.argmax(dim=-1)
+    predicted = _predicted(estimator, cohort)
     scores = torch.stack(
         [
             attribute(
@@ -218,7 +272,7 @@ def explain(
                 observed,
                 present,
                 method=method,
-                target=target,
+                target=predicted.target,
                 n_steps=n_steps,
                 batch_size=batch_size,
             ).scores  # type: ignore[arg-type]
@@ -228,12 +282,11 @@ def explain(
     model = members[0]
     node_ids = pd.Index(model.graph.node_ids, name="id")
     linked = model.node_channels(values, observed).any_observed().cpu().numpy()  # (N, B)
-    classes = list(estimator.classes_)
-    chosen = probability.gather(1, target[:, None]).squeeze(1)
     provenance = {
         "name": type(estimator).__name__,
         "ensemble": len(members),
         "control": getattr(estimator, "control", "none"),
+        **predicted.provenance,
     }
     kg = explanation_kg(estimator)
     return [
@@ -242,10 +295,11 @@ def explain(
             pd.Series(scores[b].cpu().numpy(), index=node_ids),
             node_ids[linked[:, b]].tolist(),
             patient,
-            prediction=str(classes[int(target[b])]),
-            probability=float(chosen[b]),
+            prediction=predicted.labels[b],
+            probability=predicted.probability[b],
             method=method,
             model=provenance,
+            risk=predicted.risk[b],
         )
         for b, patient in enumerate(cohort.samples)
     ]

@@ -66,9 +66,10 @@ class Explanation(GraphQueries, GroupQueries):
     patient : str
         The patient id, or the class/cohort label of an aggregate.
     prediction : str, optional
-        The predicted class (for an aggregate: the class label).
+        The predicted class (for an aggregate: the class label); for a survival model
+        ``"high risk"`` or ``"low risk"`` (its risk above, or not, the training median).
     probability : float, optional
-        The predicted probability of the explained class.
+        The predicted probability of the explained class (``None`` for a survival model).
     method : str
         Attribution method, e.g. ``"contribution"`` or ``"ig"`` (default: ``"unknown"``).
     model : mapping, optional
@@ -77,6 +78,9 @@ class Explanation(GraphQueries, GroupQueries):
         Importance per edge, indexed by ``(source, relation, target)``.
     n_patients : int
         Patients averaged into this explanation (``1`` for a patient) (default: ``1``).
+    risk : float, optional
+        A survival model's predicted risk (log-hazard ratio) of the patient, the explained
+        output (``None`` for a classifier or an aggregate).
 
     Raises
     ------
@@ -105,6 +109,7 @@ class Explanation(GraphQueries, GroupQueries):
     model: Mapping[str, Any] = field(default_factory=dict, repr=False)
     edge_scores: pd.Series | None = field(default=None, repr=False)
     n_patients: int = 1
+    risk: float | None = None
 
     def __post_init__(self) -> None:
         scores = pd.Series(self.scores, dtype=float, name="score")

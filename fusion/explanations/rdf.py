@@ -5,6 +5,7 @@ Layout (``kgf:`` is :data:`kg.rdf.KGF`, ``ex:`` is :data:`EXPLANATION`, ``prov:`
     ex:ig/p1  a kgf:Explanation, prov:Entity ;
         kgf:explains ex:patient/p1 ;               # a kgf:Patient (or kgf:Group), dcterms:identifier "p1"
         kgf:method "ig" ; kgf:predictedClass "AD" ; kgf:probability 0.83 ; kgf:nPatients 1 ;
+        kgf:risk 0.42 ;                            # a survival model's log-risk (no probability)
         kgf:input <KG node> ;                      # one per input feature node
         kgf:nodeScore ex:ig/p1/node/1 ;            # one per exported node
         prov:wasGeneratedBy ex:ig/p1/activity .    # a prov:Activity that prov:used the model
@@ -130,6 +131,8 @@ def _add_explanation(graph: Graph, e: Explanation, k: int, subgraph_k: int, max_
         triples.append((me, KGF.predictedClass, Literal(str(e.prediction))))
     if e.probability is not None:
         triples.append((me, KGF.probability, Literal(float(e.probability), datatype=XSD.double)))
+    if e.risk is not None:
+        triples.append((me, KGF.risk, Literal(float(e.risk), datatype=XSD.double)))
     triples += [(me, KGF.input, URIRef(curie_to_iri(n))) for n in e.inputs]
     ranks = _exported(e, k)
     for node, rank in ranks.items():

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from typing_extensions import Self
 
 from fusion._exceptions import CheckpointError, LabelError
 from fusion.data.cohort import Cohort
+from fusion.data.link import CohortLinks
 from fusion.models._base import _KGFusionBase
 from fusion.models.metrics import checked_survival, classification_metrics, concordance_index
 from fusion.models.tensors import cohort_batch  # noqa: F401 (imported from here by fusion.explanations)
@@ -36,9 +38,15 @@ class KGFusionClassifier(_KGFusionBase):
         it (or with ``control="no_graph"``) only the per-modality heads are used.
     relations : list of str, optional
         Relations followed when pruning the graph to the closure of linked nodes (default all).
-    min_seeds, max_fraction :
+    min_seeds, max_fraction, min_ic :
         Keep closure nodes reached by at least ``min_seeds`` and at most ``max_fraction`` of the
-        linked nodes (see :func:`kg.seed_closure`) (defaults: ``10``, ``0.3``).
+        linked nodes, and terms whose information content in ``kg`` (Resnik's,
+        :func:`kg.information_content`) is at least ``min_ic`` (see :func:`kg.seed_closure`)
+        (defaults: ``3``, ``0.1``, ``3.0``). The defaults keep mid-level terms and drop
+        near-roots: a term summarising more than a tenth of the cohort's linked nodes, or more
+        than ``e⁻³ ≈ 5 %`` of the genes annotated in its ontology, averages too much to
+        explain anything. On a KG of a few dozen genes every term holds more than 5 % of them:
+        pass ``min_ic=0.0`` (and ``max_fraction=1.0``) to keep them.
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
     architecture : {"rgcn", "hierarchy"}
@@ -107,7 +115,7 @@ class KGFusionClassifier(_KGFusionBase):
     >>> links = link_cohort(cohort, kg)
     >>> links.report.loc["mRNA", ["n_features", "linked"]].tolist()
     [8, 8]
-    >>> model = KGFusionClassifier(kg, min_seeds=1, max_fraction=1.0, max_epochs=20,
+    >>> model = KGFusionClassifier(kg, min_seeds=1, max_fraction=1.0, min_ic=0.0, max_epochs=20,
     ...                            n_ensemble=1, device="cpu", n_threads=1)
     >>> model.fit(cohort, links=links).predict_proba(cohort).shape
     (60, 2)
@@ -174,6 +182,14 @@ class KGFusionSurvival(_KGFusionBase):
     patient, trained with :func:`gnn.cox_ph_loss`; the inner split is stratified on events.
     :meth:`predict` returns risk scores (higher = earlier event), :meth:`score` Harrell's C-index.
 
+    Attributes
+    ----------
+    median_risk_ : float
+        Median predicted risk of the training cohort (the Cox partial likelihood fixes risks
+        only up to a constant, so a risk is "high" or "low" relative to it, as in
+        :func:`fusion.explain`). The other fitted attributes are :class:`KGFusionClassifier`'s,
+        but ``classes_``.
+
     Examples
     --------
     Without a knowledge graph (per-modality heads only), on a hazard rising with ``g1``:
@@ -205,6 +221,25 @@ class KGFusionSurvival(_KGFusionBase):
 
     def _out_channels(self) -> int:
         return 1
+
+    def _fit(self, cohort: Cohort, links: CohortLinks | None) -> Self:
+        super()._fit(cohort, links)
+        self.median_risk_ = float(np.median(self.predict(cohort)))
+        return self
+
+    def _task_meta(self) -> dict[str, Any]:
+        return {"median_risk": self.median_risk_}
+
+    def _load_task_meta(self, meta: dict[str, Any], path: Path) -> None:
+        median = meta.get("median_risk")
+        if (
+            isinstance(median, bool)
+            or not isinstance(median, (int, float))
+            or not np.isfinite(median)
+        ):
+            msg = f"{path}: 'median_risk' (the training cohort's median risk) must be a finite number; got {median!r} (a model saved by an older kgfusion: retrain it)."
+            raise CheckpointError(msg)
+        self.median_risk_ = float(median)
 
     def predict(self, cohort: Cohort) -> np.ndarray:
         """Risk score (mean log-hazard ratio of the ensemble) of each sample."""

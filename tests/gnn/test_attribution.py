@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn import FusionBatch, KGFusionNet, RelationGraph, refresh_norm_statistics
+from gnn import (
+    FusionBatch,
+    HierarchyConfig,
+    HierarchyNet,
+    KGFusionNet,
+    RelationGraph,
+    refresh_norm_statistics,
+)
 from gnn.attribution import ATTRIBUTION_METHODS, attribute
 from gnn.model import FusionNetConfig
 from kg import KnowledgeGraph, make_edges, make_nodes
@@ -156,3 +163,103 @@ def test_concept_methods_need_the_graph_branch(method: str) -> None:
     model = KGFusionNet(graph, {"mRNA": index}, 2, FusionNetConfig(use_graph=False)).eval()
     with pytest.raises(ValueError, match=f"method='{method}': this model has no graph branch"):
         attribute(model, {"mRNA": torch.randn(3, 6)}, method=method)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------- survival, the hierarchy, absent modalities
+def _untrained(architecture: type[KGFusionNet], out_channels: int) -> KGFusionNet:
+    torch.manual_seed(1)
+    graph = RelationGraph.from_kg(_kg())
+    index = torch.from_numpy(graph.index_of(GENES))
+    config = (HierarchyConfig if architecture is HierarchyNet else FusionNetConfig)(dropout=0.0)
+    model = architecture(graph, {"mRNA": index, "protein": index[[0, 2, 4]]}, out_channels, config)
+    batch = {"mRNA": torch.randn(32, 6), "protein": torch.randn(32, 3)}
+    refresh_norm_statistics(model, FusionBatch(batch, *model.complete_inputs(batch)))
+    return model
+
+
+def _inputs(batch: int = 8, seed: int = 2) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return {"mRNA": torch.randn(batch, 6, generator=generator), "protein": torch.randn(batch, 3)}
+
+
+def test_a_survival_model_attributes_its_log_risk() -> None:
+    """A Cox head whose log-risk is ``x0 - 2 x1`` (linear, no graph): IG from the zero
+    baseline gives each feature ``w_i x_i`` exactly, positive for evidence of a higher risk."""
+    graph = RelationGraph.from_kg(_kg())
+    index = torch.from_numpy(graph.index_of(GENES[:3]))
+    config = FusionNetConfig(use_graph=False, input_dropout=0.0)
+    model = KGFusionNet(graph, {"mRNA": index}, 1, config).eval()
+    with torch.no_grad():
+        model.heads["0"][1].weight.copy_(torch.tensor([[1.0, -2.0, 0.0]]))
+        model.heads["0"][1].bias.zero_()
+    x = torch.tensor([[3.0, 1.0, 5.0], [-1.0, 1.0, 0.0]])
+    result = attribute(model, {"mRNA": x}, method="ig_features", n_steps=4)
+    expected = torch.tensor([[3.0, -2.0, 0.0], [-1.0, -2.0, 0.0]])
+    assert torch.allclose(result.feature_scores["mRNA"], expected)
+    assert torch.allclose(result.scores[:, index], expected)
+    assert result.target.tolist() == [0, 0]
+    assert torch.allclose(result.probability, torch.tensor([1.0, -3.0]))  # the log-risks
+    with pytest.raises(ValueError, match=r"target must give one output position in \[0, 1\)"):
+        attribute(model, {"mRNA": x}, method="ig_features", target=torch.ones(2))
+
+
+@pytest.mark.parametrize("out_channels", [1, 2])
+@pytest.mark.parametrize("architecture", [KGFusionNet, HierarchyNet])
+def test_every_method_explains_both_architectures(
+    architecture: type[KGFusionNet], out_channels: int
+) -> None:
+    model, values = _untrained(architecture, out_channels).eval(), _inputs()
+    output = model(values)
+    explained = output if out_channels == 1 else torch.softmax(output, dim=-1)
+    for method in ATTRIBUTION_METHODS:
+        result = attribute(model, values, method=method, n_steps=8)
+        assert result.scores.shape == (8, model.graph.num_nodes)
+        assert torch.isfinite(result.scores).all()
+        assert torch.allclose(result.probability, explained.max(dim=-1).values)
+    # contributions add up to the graph branch's share of the (centred) output, minus the bias
+    result = attribute(model, values, method="contribution")
+    logits, available, _ = model.sources(values)
+    _, gates = model.fuse(logits, available)
+    graph = logits[:, 0] - model.readout.linear.bias
+    centred = graph if out_channels == 1 else graph - graph.mean(dim=1, keepdim=True)
+    share = gates[:, 0] * centred.gather(1, result.target[:, None]).squeeze(1)
+    assert torch.allclose(result.scores.sum(dim=1), share, atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", [KGFusionNet, HierarchyNet])
+def test_node_state_ig_of_a_log_risk_is_complete(architecture: type[KGFusionNet]) -> None:
+    """The readout and fusion are linear in the node states, so for a log-risk IG is exact:
+    the scores add up to f(x) - f(baseline), the graph at its no-feature-observed state."""
+    model, values = _untrained(architecture, 1).eval(), _inputs()
+    result = attribute(model, values, method="ig", n_steps=2)
+    observed, present = model.complete_inputs(values)
+    unobserved = {m: torch.zeros_like(o) for m, o in observed.items()}
+    with torch.no_grad():
+        logits, available, _ = model.sources(values, observed, present)
+        risk = model.fuse(logits, available)[0][:, 0]
+        logits[:, 0], _ = model.readout(model.propagate(values, unobserved)[-1])
+        baseline = model.fuse(logits, available)[0][:, 0]
+    assert torch.allclose(result.scores.sum(dim=1), risk - baseline, atol=1e-5)
+    assert (risk - baseline).abs().max() > 1e-3  # not trivially zero
+
+
+@pytest.mark.parametrize("architecture", [KGFusionNet, HierarchyNet])
+def test_absent_modalities_and_missing_features_score_nothing(
+    architecture: type[KGFusionNet],
+) -> None:
+    model, values = _untrained(architecture, 2).eval(), _inputs()
+    observed, present = model.complete_inputs(values)
+    observed = {m: o.clone() for m, o in observed.items()}
+    observed["mRNA"][:, 1] = False  # gene 1's mRNA value missing for everyone
+    present = present.clone()
+    present[:4, 1] = False  # the first four patients lack the protein modality
+    result = attribute(model, values, observed, present, method="ig_features", n_steps=8)
+    assert torch.all(result.feature_scores["protein"][:4] == 0)
+    assert torch.all(result.feature_scores["mRNA"][:, 1] == 0)
+    assert torch.all(result.feature_scores["protein"][4:] != 0)
+    # an absent modality is the same as its features unobserved
+    unobserved = {**observed, "protein": observed["protein"] & present[:, 1:]}
+    for method in ATTRIBUTION_METHODS:
+        absent = attribute(model, values, observed, present, method=method, n_steps=8)
+        masked = attribute(model, values, unobserved, present, method=method, n_steps=8)
+        assert torch.equal(absent.scores, masked.scores)
