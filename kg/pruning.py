@@ -14,6 +14,7 @@ import pandas as pd
 
 from kg.adjacency import adjacency_matrix
 from kg.graph import KnowledgeGraph, make_edges
+from kg.specificity import _reach_counts, information_content
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -21,29 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["seed_closure"]
 
 logger = logging.getLogger(__name__)
-
-
-def _reach_counts(adjacency: csr_matrix, seeds: np.ndarray) -> np.ndarray:
-    """For every node, how many of ``seeds`` reach it (itself included).
-
-    A breadth-first search of all seeds at once: row ``i`` of the sparse boolean matrix
-    ``reach`` holds the nodes seed ``i`` has reached, and each round adds the frontier's
-    successors not reached before, until no seed reaches anything new (cycles end too). Each
-    node is counted once per seed however many paths lead to it.
-    """
-    from scipy.sparse import csr_matrix
-
-    step = adjacency.astype(bool).tocsr()
-    rows = np.arange(len(seeds))
-    ones = np.ones(len(seeds), dtype=bool)
-    reach = csr_matrix((ones, (rows, seeds)), shape=(len(seeds), adjacency.shape[0]))
-    frontier = reach
-    while frontier.nnz:
-        successors = frontier @ step
-        frontier = successors - successors.multiply(reach)
-        frontier.eliminate_zeros()
-        reach = reach + frontier
-    return np.bincount(reach.indices, minlength=adjacency.shape[0]).astype(np.int64)
 
 
 def _bridges(edges: pd.DataFrame, index: pd.Index, keep: np.ndarray) -> pd.DataFrame:
@@ -97,17 +75,20 @@ def seed_closure(
     relations: Iterable[str] | None = None,
     min_seeds: int = 1,
     max_fraction: float = 1.0,
+    min_ic: float = 0.0,
 ) -> KnowledgeGraph:
     """The seeds and the nodes reachable from them, keeping nodes that summarise several seeds.
 
     Following edges forward from the seeds (gene → annotated term → superterms) gives the
     closure of :meth:`kg.KnowledgeGraph.prune`. A non-seed node is then kept only when at least
-    ``min_seeds`` seeds reach it (a term above a single linked gene repeats that gene's value)
-    and at most ``max_fraction`` of the seeds do (a root averages the whole cohort). Since
-    ``min_seeds`` counts only grow towards the roots, the kept terms are closed upwards up to the
-    ``max_fraction`` cut. A kept node whose path to a kept node runs through dropped nodes gets
-    a direct edge to it, labelled with the path's first relation (see :func:`_bridges`), so the
-    kept terms still receive their genes' values.
+    ``min_seeds`` seeds reach it (a term above a single linked gene repeats that gene's value),
+    at most ``max_fraction`` of the seeds do (a root averages the whole cohort), and, for a
+    term, its information content in the whole graph (:func:`kg.information_content`: how few
+    of all annotated genes it holds) is at least ``min_ic`` (near-roots say little whatever the
+    cohort). Since ``min_seeds`` counts only grow towards the roots, the kept terms are closed
+    upwards up to the ``max_fraction`` and ``min_ic`` cuts. A kept node whose path to a kept
+    node runs through dropped nodes gets a direct edge to it, labelled with the path's first
+    relation (see :func:`_bridges`), so the kept terms still receive their genes' values.
 
     Parameters
     ----------
@@ -121,6 +102,10 @@ def seed_closure(
         Minimum number of seeds below a kept non-seed node (default: ``1``, the plain closure).
     max_fraction : float
         Maximum fraction of the seeds below a kept non-seed node (default: ``1.0``).
+    min_ic : float
+        Minimum information content of a kept term (natural log; ``3.0`` drops terms holding
+        more than ``e⁻³ ≈ 5 %`` of the genes annotated to their ontology); nodes without one
+        (genes, miRNAs) are not filtered by it (default: ``0.0``, no cut).
 
     Examples
     --------
@@ -137,10 +122,15 @@ def seed_closure(
     >>> pruned = seed_closure(KnowledgeGraph(nodes, edges), ["g1", "g2"], min_seeds=2)
     >>> sorted(map(tuple, pruned.edges[["source", "relation", "target"]].to_numpy()))
     [('g1', 'involved_in', 'T2'), ('g2', 'involved_in', 'T2')]
+
+    ``T2`` holds both annotated genes (information content 0), ``T1`` one of two (``log 2``):
+
+    >>> sorted(seed_closure(KnowledgeGraph(nodes, edges), ["g1", "g2"], min_ic=0.5).nodes.index)
+    ['T1', 'g1', 'g2']
     """
     seeds = list(dict.fromkeys(kg.check_nodes(seeds)))
     closure = kg.prune(seeds, relations)
-    if min_seeds <= 1 and max_fraction >= 1.0:
+    if min_seeds <= 1 and max_fraction >= 1.0 and min_ic <= 0.0:
         return closure
     index = closure.nodes.index
     edges = closure.edges
@@ -153,6 +143,9 @@ def seed_closure(
     positions = index.get_indexer(seeds)
     counts = _reach_counts(adjacency, positions)
     keep = (counts >= min_seeds) & (counts <= max_fraction * len(seeds))
+    if min_ic > 0.0:
+        ic = information_content(kg, relations=relations).reindex(index).to_numpy()
+        keep &= ~(ic < min_ic)  # nodes without an IC (NaN: genes, miRNAs) pass
     keep[positions] = True
     logger.info(
         "seed_closure: %d of %d closure nodes kept (%d seeds)", int(keep.sum()), n, len(seeds)

@@ -46,8 +46,9 @@ class _KGFusionBase(BaseEstimator):
         kg: KnowledgeGraph | None = None,
         *,
         relations: list[str] | None = None,
-        min_seeds: int = 10,
-        max_fraction: float = 0.3,
+        min_seeds: int = 3,
+        max_fraction: float = 0.1,
+        min_ic: float = 3.0,
         relation_groups: Literal["relation", "type"] = "type",
         architecture: Literal["rgcn", "hierarchy"] = "rgcn",
         hidden: int = 4,
@@ -77,6 +78,7 @@ class _KGFusionBase(BaseEstimator):
         self.relations = relations
         self.min_seeds = min_seeds
         self.max_fraction = max_fraction
+        self.min_ic = min_ic
         self.relation_groups = relation_groups
         self.architecture = architecture
         self.hidden = hidden
@@ -202,6 +204,7 @@ class _KGFusionBase(BaseEstimator):
             relations=self.relations,
             min_seeds=self.min_seeds,
             max_fraction=self.max_fraction,
+            min_ic=self.min_ic,
             relation_groups=self.relation_groups,
             seed=self.random_state,
         )

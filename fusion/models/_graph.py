@@ -107,6 +107,7 @@ def fit_graph(
     relations: list[str] | None,
     min_seeds: int,
     max_fraction: float,
+    min_ic: float,
     relation_groups: str,
     seed: int,
 ) -> FittedGraph:
@@ -134,7 +135,12 @@ def fit_graph(
         msg = f"{owner}.fit: {len(absent)} linked nodes are not in the estimator's kg (e.g. {list(absent[:3])}): the links were made with another graph; link with fusion.link_cohort(cohort, kg)."
         raise AlignmentError(msg)
     pruned = seed_closure(
-        kg, seeds, relations=relations, min_seeds=min_seeds, max_fraction=max_fraction
+        kg,
+        seeds,
+        relations=relations,
+        min_seeds=min_seeds,
+        max_fraction=max_fraction,
+        min_ic=min_ic,
     )
     graph = RelationGraph.from_kg(pruned, group=relation_groups)
     if control == "rewired":

@@ -50,6 +50,7 @@ KGFUSION_CONSTRAINTS: Mapping[str, Sequence[Constraint | None]] = {
     "relations": [ListOf(str), None],
     "min_seeds": [_POSITIVE],
     "max_fraction": [_FRACTION],
+    "min_ic": [Interval(float, 0, None)],
     "relation_groups": [StrOptions({"relation", "type"})],
     "architecture": [StrOptions({"rgcn", "hierarchy"})],
     "hidden": [_POSITIVE],

@@ -18,6 +18,7 @@ FAST = {
     "n_ensemble": 2,
     "min_seeds": 2,
     "max_fraction": 1.0,
+    "min_ic": 0.0,
     "device": "cpu",
     "n_threads": 1,
 }

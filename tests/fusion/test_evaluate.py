@@ -79,7 +79,14 @@ def test_the_cohort_is_linked_once_for_every_fold(monkeypatch) -> None:
         graph_module, "link_cohort", lambda *a, **k: calls.append(2) or link(*a, **k)
     )
     kg = tiny_kg()
-    fast = {"max_epochs": 5, "n_ensemble": 1, "min_seeds": 2, "max_fraction": 1.0, "device": "cpu"}
+    fast = {
+        "max_epochs": 5,
+        "n_ensemble": 1,
+        "min_seeds": 2,
+        "max_fraction": 1.0,
+        "min_ic": 0.0,
+        "device": "cpu",
+    }
     models = {"kg": KGFusionClassifier(kg, **fast), "same_kg": KGFusionClassifier(kg, **fast)}
     results = evaluate(models, tiny_cohort(), "cv", n_splits=3, n_repeats=1)
     assert calls == [1] and len(results) == 6

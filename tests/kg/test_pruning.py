@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg import KnowledgeGraph, make_edges, make_nodes, seed_closure
+from kg import KnowledgeGraph, information_content, make_edges, make_nodes, seed_closure
 
 
 def _reached_by(graph: nx.DiGraph, seeds: list[str]) -> dict[str, set[str]]:
@@ -36,19 +36,26 @@ def annotated_dags(draw: st.DrawFn) -> KnowledgeGraph:
 
 
 @settings(max_examples=60, deadline=None)
-@given(kg=annotated_dags(), min_seeds=st.integers(1, 4), max_fraction=st.floats(0.3, 1.0))
+@given(
+    kg=annotated_dags(),
+    min_seeds=st.integers(1, 4),
+    max_fraction=st.floats(0.3, 1.0),
+    min_ic=st.sampled_from([0.0, 0.5, 1.0]),
+)
 def test_kept_nodes_keep_the_seeds_below_them(
-    kg: KnowledgeGraph, min_seeds: int, max_fraction: float
+    kg: KnowledgeGraph, min_seeds: int, max_fraction: float, min_ic: float
 ) -> None:
     seeds = list(kg.nodes_of_type("gene"))
-    pruned = seed_closure(kg, seeds, min_seeds=min_seeds, max_fraction=max_fraction)
+    pruned = seed_closure(kg, seeds, min_seeds=min_seeds, max_fraction=max_fraction, min_ic=min_ic)
     full = _reached_by(nx.DiGraph(kg.graph), seeds)
     kept = _reached_by(nx.DiGraph(pruned.graph), seeds)
+    ic = information_content(kg)
     assert set(seeds) <= set(kept)
     for node, below in kept.items():
         assert below == full[node], node  # bridges preserve who reaches a kept node
         if node not in seeds:
             assert min_seeds <= len(below) <= max_fraction * len(seeds)
+            assert ic[node] >= min_ic
     assert not pruned.edges.duplicated(["source", "relation", "target"]).any()
 
 
@@ -65,3 +72,18 @@ def test_bridge_takes_the_first_relation_and_provenance() -> None:
         "P0",
         "seed_closure",
     )
+
+
+def test_min_ic_drops_the_terms_holding_most_genes_of_the_graph() -> None:
+    """4 genes in the graph, 2 of them linked: T1 holds g1, g2 (IC log 2), its parent T0 all
+    four (IC 0). min_ic drops T0 even though it holds only the linked genes' share of T1."""
+    genes = ["g1", "g2", "g3", "g4"]
+    nodes = pd.concat([make_nodes(genes, "gene", "t"), make_nodes(["T1", "T0"], "go_term", "t")])
+    edges = make_edges(
+        [*genes, "T1"], ["involved_in"] * 2 + ["involved_in"] * 2 + ["is_a"],
+        ["T1", "T1", "T0", "T0", "T0"], "t",
+    )  # fmt: skip
+    kg = KnowledgeGraph(nodes, edges)
+    assert sorted(seed_closure(kg, ["g1", "g2"]).nodes.index) == ["T0", "T1", "g1", "g2"]
+    assert sorted(seed_closure(kg, ["g1", "g2"], min_ic=0.5).nodes.index) == ["T1", "g1", "g2"]
+    assert seed_closure(kg, ["g1", "g2"], min_ic=1.0).nodes.index.tolist() == ["g1", "g2"]
