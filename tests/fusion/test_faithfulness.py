@@ -1,0 +1,249 @@
+"""Faithfulness metrics (issue 18 item 2) on hand-computable cases, and ``kgfusion faithfulness``.
+
+The fake models are linear in the observed features (a missing value counts 0), so removing or
+keeping a gene changes the explained output by a known amount.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fusion import AlignmentError, Cohort, InvalidParameterError
+from fusion.explanations import (
+    Explanation,
+    FaithfulnessConfig,
+    ModelOutput,
+    evaluate_explanations,
+    explanation_inputs,
+    fidelity,
+    infidelity,
+    keep_inputs,
+    perturbation_stability,
+    random_explanations,
+    random_orders,
+    remove_inputs,
+    topk_agreement,
+    unfaithfulness,
+)
+from kg import KnowledgeGraph, make_edges, make_nodes
+
+GENES = ["G1", "G2", "G3"]
+WEIGHTS = np.array([0.2, 0.1, 0.0])  # p(case) = 0.5 + 0.2 g1 + 0.1 g2
+
+
+def _case(cohort: Cohort) -> np.ndarray:
+    x = cohort["mRNA"].reindex(index=cohort.samples, columns=["g1", "g2", "g3"])
+    return 0.5 + x.fillna(0.0).to_numpy() @ WEIGHTS
+
+
+class _Linked:
+    """A fitted-looking model: features g1..g3 of modality mRNA on nodes G1..G3 (T: a term)."""
+
+    def __init__(self) -> None:
+        self.graph_ = SimpleNamespace(node_ids=[*GENES, "T"])
+        self.feature_nodes_ = {"mRNA": np.array([0, 1, 2])}
+        self.feature_names_in_ = {"mRNA": pd.Index(["g1", "g2", "g3"])}
+        self.scaler_ = SimpleNamespace(scale_={"mRNA": pd.Series(1.0, index=["g1", "g2", "g3"])})
+
+
+class LinearClassifier(_Linked):
+    """p(case) linear in the features."""
+
+    classes_ = np.array(["case", "control"], dtype=object)
+
+    def predict_proba(self, cohort: Cohort) -> np.ndarray:
+        case = _case(cohort)
+        return np.column_stack([case, 1.0 - case])
+
+
+class LinearSurvival(_Linked):
+    """The same linear function as a risk (no classes, no predict_proba)."""
+
+    def predict(self, cohort: Cohort) -> np.ndarray:
+        return _case(cohort)
+
+
+@pytest.fixture
+def kg() -> KnowledgeGraph:
+    nodes = pd.concat([make_nodes(GENES, "gene", "t"), make_nodes(["T"], "go_term", "t")])
+    return KnowledgeGraph(nodes, make_edges(GENES, "involved_in", ["T"] * 3, "t"))
+
+
+@pytest.fixture
+def cohort() -> Cohort:
+    x = pd.DataFrame({"g1": [1.0, 0.5], "g2": [1.0, 1.0], "g3": [1.0, 2.0]}, index=["p1", "p2"])
+    return Cohort({"mRNA": x})
+
+
+def _explanation(kg: KnowledgeGraph, patient: str, method: str = "ig_features") -> Explanation:
+    scores = pd.Series({"G1": 2.0, "G2": 1.0, "G3": 0.5})
+    return Explanation(kg, scores, GENES, patient, prediction="case", method=method)
+
+
+def test_fidelity_removes_and_keeps_the_top_inputs(kg: KnowledgeGraph, cohort: Cohort) -> None:
+    table = fidelity(LinearClassifier(), cohort, [_explanation(kg, "p1")], k=1)
+    row = table.iloc[0]
+    # p1: p(case) 0.8; without G1 0.6; with only G1 0.7
+    assert row["inputs"] == 1 and row["output"] == pytest.approx(0.8)
+    assert row["fid_plus"] == pytest.approx(0.2) and row["fid_minus"] == pytest.approx(0.1)
+    kl = 0.8 * np.log(0.8 / 0.7) + 0.2 * np.log(0.2 / 0.3)
+    assert row["unfaithfulness"] == pytest.approx(1 - np.exp(-kl))
+
+
+def test_fidelity_of_a_risk(kg: KnowledgeGraph, cohort: Cohort) -> None:
+    table = fidelity(LinearSurvival(), cohort, [_explanation(kg, "p2")], k=2)
+    # p2: risk 0.5 + 0.1 + 0.1 = 0.7; without G1, G2: 0.5; with only them: 0.7
+    assert table["fid_plus"].iloc[0] == pytest.approx(0.2)
+    assert table["fid_minus"].iloc[0] == pytest.approx(0.0)
+    assert table["unfaithfulness"].isna().all()
+    assert ModelOutput(LinearSurvival()).targets([_explanation(kg, "p2")]) is None
+
+
+def test_unfaithfulness_is_one_minus_exp_minus_kl() -> None:
+    full = np.array([[0.5, 0.5], [0.9, 0.1]])
+    masked = np.array([[0.8, 0.2], [0.9, 0.1]])
+    np.testing.assert_allclose(unfaithfulness(full, masked), [0.2, 0.0], atol=1e-12)
+
+
+def test_remove_and_keep_inputs(cohort: Cohort) -> None:
+    model = LinearClassifier()
+    removed = remove_inputs(cohort, model, {"p1": ["G1", "T"]})["mRNA"]
+    assert removed.loc["p1"].isna().tolist() == [True, False, False]
+    assert not removed.loc["p2"].isna().any()
+    kept = keep_inputs(cohort, model, {"p2": ["G2"]})["mRNA"]
+    assert kept.loc["p2"].isna().tolist() == [True, False, True]
+    with pytest.raises(AlignmentError, match="p9"):
+        remove_inputs(cohort, model, {"p9": ["G1"]})
+
+
+def test_explanation_inputs_are_the_subgraph_inputs(kg: KnowledgeGraph) -> None:
+    e = Explanation(kg, pd.Series({"T": 3.0, "G3": 1.0, "G2": 2.0}), GENES, "p1")
+    for k in (1, 2, 3):
+        graph = e.subgraph(k)
+        expected = {n for n, d in graph.nodes(data=True) if d["input"]}
+        assert set(explanation_inputs(e, k)) == expected
+    assert explanation_inputs(e, 1) == ["G2"]  # T's nearest input, the highest-scored
+
+
+def test_random_explanations_are_seeded_and_of_equal_size(kg: KnowledgeGraph) -> None:
+    e = Explanation(kg, pd.Series({"G1": 2.0, "G2": 1.0, "G3": 0.5, "T": 0.0}), GENES, "p1")
+    first = random_explanations(e, 5, np.random.default_rng(7))
+    again = random_explanations(e, 5, np.random.default_rng(7))
+    assert [r.scores.to_dict() for r in first] == [r.scores.to_dict() for r in again]
+    for r in first:
+        assert sorted(r.scores) == sorted(e.scores) and r.scores["T"] == 0.0  # same values
+        assert r.method == "unknown+random"
+    assert len({tuple(r.ranking().index) for r in first}) > 1
+
+
+def test_evaluate_reports_the_random_baseline_of_the_same_draws(
+    kg: KnowledgeGraph, cohort: Cohort
+) -> None:
+    e = _explanation(kg, "p1")
+    config, model = FaithfulnessConfig(curve=(1, 2)), LinearClassifier()
+    table = evaluate_explanations(
+        model, cohort, [e], 1, 8, seed=3, config=config, explainer=lambda c: [e]
+    )
+    rows = table.set_index("metric")
+    # a random top-1 is G1, G2 or G3: removing it lowers p(case) by 0.2, 0.1 or 0
+    drop = {"G1": 0.2, "G2": 0.1, "G3": 0.0}
+    draws = [drop[o.index[0]] for o in random_orders(e, 8, np.random.default_rng(3))]
+    fid = rows.loc["fidelity+ (top 1)"]
+    assert fid["explanation"] == pytest.approx(0.2)
+    assert fid["random_mean"] == pytest.approx(np.mean(draws))
+    assert fid["random_sd"] == pytest.approx(np.std(draws, ddof=1))
+    assert rows.loc["input nodes removed (top 1, mean)", "random_mean"] == 1.0
+    assert rows.loc["fidelity- (top 1)", "better"] == "lower"
+    assert {"characterization (top 1)", "fidelity-curve AUC (k = 1, 2)"} <= set(rows.index)
+    assert rows.loc["stability (noise sd 0.1): top-1 jaccard", "explanation"] == 1.0
+    assert rows.loc["infidelity (sd 0.1)", "better"] == "lower"
+    again = evaluate_explanations(
+        model, cohort, [e], 1, 8, seed=3, config=config, explainer=lambda c: [e]
+    )
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_evaluate_of_a_risk_leaves_out_the_probability_scores(
+    kg: KnowledgeGraph, cohort: Cohort
+) -> None:
+    config = FaithfulnessConfig(curve=(1, 2))
+    table = evaluate_explanations(
+        LinearSurvival(), cohort, [_explanation(kg, "p1", "custom")], 1, 3, config=config
+    )
+    assert table["metric"].tolist() == [
+        "input nodes removed (top 1, mean)", "fidelity+ (top 1)", "fidelity- (top 1)",
+    ]  # fmt: skip
+
+
+def test_infidelity_of_exact_attributions_is_zero(kg: KnowledgeGraph, cohort: Cohort) -> None:
+    """For the linear model, f(x) - f(x - I) = Σ w_n I_n: the weights are exact attributions."""
+    exact = Explanation(kg, pd.Series(dict(zip(GENES, WEIGHTS))), GENES, "p1", "case", method="ig_features")  # fmt: skip
+    wrong = Explanation(kg, pd.Series(dict(zip(GENES, WEIGHTS[::-1]))), GENES, "p1", "case", method="ig_features")  # fmt: skip
+    model = LinearClassifier()
+    assert infidelity(model, cohort, [exact], sd=0.5) == pytest.approx([0.0], abs=1e-12)
+    assert infidelity(model, cohort, [wrong], sd=0.5)[0] > 1e-3
+    np.testing.assert_array_equal(
+        infidelity(model, cohort, [wrong], seed=1), infidelity(model, cohort, [wrong], seed=1)
+    )
+    with pytest.raises(InvalidParameterError, match="ig_features"):
+        infidelity(model, cohort, [_explanation(kg, "p1", "contribution+decompose")])
+
+
+def test_topk_agreement_and_stability(kg: KnowledgeGraph, cohort: Cohort) -> None:
+    e = _explanation(kg, "p1", "custom")
+    flipped = Explanation(kg, pd.Series({"G1": 1.0, "G2": 2.0, "G3": 0.5}), GENES, "p1")
+    table = topk_agreement([e], [flipped], k=1)
+    assert table["jaccard"].iloc[0] == 0.0 and table["spearman"].iloc[0] == pytest.approx(0.5)
+    with pytest.raises(AlignmentError, match="p1"):
+        topk_agreement([e], [], k=1)
+    stable = perturbation_stability(LinearClassifier(), cohort, [e], 2, explainer=lambda c: [e])
+    assert stable[["jaccard", "spearman"]].iloc[0].tolist() == [1.0, 1.0]
+    with pytest.raises(InvalidParameterError, match="explainer"):
+        perturbation_stability(LinearClassifier(), cohort, [e], 2)
+
+
+def test_inputs_are_checked(kg: KnowledgeGraph, cohort: Cohort) -> None:
+    model, e = LinearClassifier(), _explanation(kg, "p1")
+    with pytest.raises(AlignmentError, match="not samples"):
+        fidelity(model, cohort, [_explanation(kg, "cohort")])
+    with pytest.raises(InvalidParameterError, match="more than once"):
+        fidelity(model, cohort, [e, e])
+    with pytest.raises(InvalidParameterError, match="curve"):
+        FaithfulnessConfig(curve=(5, 2))
+    with pytest.raises(InvalidParameterError, match="'k'"):
+        evaluate_explanations(model, cohort, [e], k=0)
+    wrong_class = Explanation(kg, e.scores, GENES, "p1", prediction="other")
+    with pytest.raises(InvalidParameterError, match="other"):
+        fidelity(model, cohort, [wrong_class])
+
+
+@pytest.mark.slow
+def test_cli_faithfulness_on_a_tiny_trained_model(tmp_path: Path) -> None:
+    from _workspace import planted_workspace
+    from typer.testing import CliRunner
+
+    from fusion.app.cli import app
+
+    runner = CliRunner()
+    cohort = planted_workspace(tmp_path, n_samples=40, n_features=80, max_epochs=5)
+    result = runner.invoke(app, ["train", str(tmp_path / "run.yaml"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    patients = [str(p) for p in cohort.samples[:4]]
+    args = ["faithfulness", "-m", str(tmp_path / "out" / "model"), "-d", str(tmp_path / "cohort"),
+            "--top", "3", "--random", "2", "--method", "ig_features"]  # fmt: skip
+    for p in patients:
+        args += ["-p", p]
+    target = tmp_path / "f.json"
+    result = runner.invoke(app, [*args, "-f", "json", "-o", str(target)])
+    assert result.exit_code == 0 and result.output.strip() == f"wrote {target}", result.output
+    rows = {r["metric"]: r for r in json.loads(target.read_text())}
+    assert rows["input nodes removed (top 3, mean)"]["explanation"] == 3.0
+    assert {"fidelity+ (top 3)", "infidelity (sd 0.1)", "stability (noise sd 0.1): top-3 jaccard"} <= set(rows)  # fmt: skip
+    result = runner.invoke(app, [*args[:5], "-p", "nobody"])
+    assert result.exit_code == 2 and "nobody" in result.output
