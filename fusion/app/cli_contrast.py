@@ -71,6 +71,12 @@ def contrast(
     namespace: Annotated[
         str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="A classifier's class whose evidence is scored for every patient (default: of 2 groups, the one compared with the reference; else the model's last class)."
+        ),
+    ] = None,
     method: Method = ExplainMethod.contribution,
     decompose: Annotated[
         bool,
@@ -102,8 +108,9 @@ def contrast(
 ) -> None:
     """Terms whose explanation scores differ between classes, with permutation p and FDR q.
 
-    Explains every patient of the cohort (or --part), groups them by predicted class (risk group
-    of a survival model) or true label, and tests each term with label permutations.
+    Explains every patient of the cohort (or --part) for one class (--target; a survival model:
+    its log-risk), groups them by predicted class (risk group) or true label, and tests each
+    term with label permutations.
 
     Per term (fusion.contrast): mean score per group, difference, effect (Cliff's delta),
     p-value and Benjamini-Hochberg q over the terms. table prints the --top terms of each
@@ -121,13 +128,16 @@ def contrast(
 
     try:
         cohort = _part(read_data(data, format_in), part)
-        explanations = explain(load_model(model), cohort, None, method.value)
+        estimator = load_model(model)
+        groups = None if by is GroupBy.prediction else _labels(cohort)
+        explained = _target(estimator, target, reference, groups)
+        explanations = explain(estimator, cohort, None, method.value, target=explained)
         types = node_type or None
         if decompose:
             explanations = [e.decompose(types, namespace) for e in explanations]
         table = contrast_terms(
             explanations,
-            None if by is GroupBy.prediction else _labels(cohort),
+            groups,
             reference=reference,
             type=types,
             namespace=namespace,
@@ -153,6 +163,20 @@ def _labels(cohort: Any) -> pd.Series:
     return cohort.labels
 
 
+def _target(
+    estimator: Any, target: str | None, reference: str | None, groups: pd.Series | None
+) -> str | None:
+    """The class explained: ``target``; else of two groups (labels, or the model's classes) the
+    one compared with the reference, else the model's last class; ``None`` for survival."""
+    classes = getattr(estimator, "classes_", None)
+    if target is not None or classes is None:
+        return target
+    names = sorted({str(g) for g in (classes if groups is None else groups.dropna())})
+    if len(names) == 2:
+        return names[1] if reference in (None, names[0]) else names[0]
+    return str(classes[-1])
+
+
 def _render(table: pd.DataFrame, fmt: ContrastFormat, top: int) -> str:
     """The table as text: per comparison its ``top`` rows (table), or every row (csv, json)."""
     if fmt is ContrastFormat.csv:
@@ -161,7 +185,9 @@ def _render(table: pd.DataFrame, fmt: ContrastFormat, top: int) -> str:
         payload = {**table.attrs, "terms": json.loads(table.to_json(orient="records"))}
         return json.dumps(payload, indent=1)
     attrs = table.attrs
-    header = f"{attrs['method']} scores, {attrs['n_permutations']} permutations"
+    header = (
+        f"{attrs['method']} scores of {attrs['explained']}, {attrs['n_permutations']} permutations"
+    )
     lines = [f"{header}, seed {attrs['seed']}, {attrs['alternative']}"]
     if table.empty:
         return "\n".join([*lines, "(no term scores differently between any two patients)"])

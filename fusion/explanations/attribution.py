@@ -24,10 +24,19 @@ if TYPE_CHECKING:
     from fusion.data.cohort import Cohort
     from gnn import KGFusionNet, RelationGraph
 
-__all__ = ["HIGH_RISK", "LOW_RISK", "ExplainableEstimator", "explain", "explanation_kg"]
+__all__ = [
+    "HIGH_RISK",
+    "LOW_RISK",
+    "PREDICTED_CLASS",
+    "ExplainableEstimator",
+    "explain",
+    "explanation_kg",
+]
 
 #: The ``prediction`` of a survival model's explanation: risk above the training median, or not.
 HIGH_RISK, LOW_RISK = "high risk", "low risk"
+#: A classifier's ``model["explained"]`` when each patient's own predicted class is explained.
+PREDICTED_CLASS = "predicted class"
 
 
 class ExplainableEstimator(Protocol):
@@ -184,25 +193,37 @@ class _Predicted:
     provenance: dict[str, Any]
 
 
-def _predicted(estimator: ExplainableEstimator, cohort: Cohort) -> _Predicted:
-    """A classifier's most probable class and its probability; a survival model's log-risk
-    (output ``0``), labelled :data:`HIGH_RISK` above the training median and else
-    :data:`LOW_RISK`."""
+def _predicted(
+    estimator: ExplainableEstimator, cohort: Cohort, target: str | None = None
+) -> _Predicted:
+    """A classifier's most probable class, and the class explained (``target``, else the most
+    probable) with its probability; a survival model's log-risk (output ``0``), labelled
+    :data:`HIGH_RISK` above the training median and else :data:`LOW_RISK`."""
     import torch
 
     if hasattr(estimator, "classes_"):
         probability = torch.from_numpy(estimator.predict_proba(cohort))  # the ensemble's, checked
-        target = probability.argmax(dim=-1)
-        classes = list(estimator.classes_)
-        chosen = probability.gather(1, target[:, None]).squeeze(1).tolist()
-        labels = [str(classes[t]) for t in target.tolist()]
-        return _Predicted(target, labels, chosen, [None] * len(labels), {})
+        classes = [str(c) for c in estimator.classes_]
+        predicted = probability.argmax(dim=-1)
+        explained = predicted
+        if target is not None:
+            if str(target) not in classes:
+                msg = f"explain: target={target!r} is not a class of the model; its classes are {classes}."
+                raise InvalidParameterError(msg)
+            explained = torch.full_like(predicted, classes.index(str(target)))
+        chosen = probability.gather(1, explained[:, None]).squeeze(1).tolist()
+        labels = [classes[t] for t in predicted.tolist()]
+        provenance = {"explained": PREDICTED_CLASS if target is None else str(target)}
+        return _Predicted(explained, labels, chosen, [None] * len(labels), provenance)
+    if target is not None:
+        msg = f"explain: target={target!r} names a class, but a survival model has none: it explains its log-risk."
+        raise InvalidParameterError(msg)
     risk = [float(r) for r in estimator.predict(cohort)]  # the ensemble's, checked
     median = float(estimator.median_risk_)
     labels = [HIGH_RISK if r > median else LOW_RISK for r in risk]
-    target = torch.zeros(len(risk), dtype=torch.long)
+    explained = torch.zeros(len(risk), dtype=torch.long)
     provenance = {"output": "log-risk", "median_risk": median}
-    return _Predicted(target, labels, [None] * len(risk), risk, provenance)
+    return _Predicted(explained, labels, [None] * len(risk), risk, provenance)
 
 
 def explain(
@@ -213,6 +234,7 @@ def explain(
     *,
     n_steps: int = 32,
     batch_size: int = 64,
+    target: str | None = None,
 ) -> list[Explanation]:
     """Explain the ensemble's prediction of each patient (:func:`gnn.attribution.attribute`).
 
@@ -238,6 +260,11 @@ def explain(
         Attribution method (see :func:`gnn.attribute`) (default: ``"contribution"``).
     n_steps, batch_size : int
         Passed to :func:`gnn.attribution.attribute`.
+    target : str, optional
+        A classifier's class explained for every patient, e.g. to compare patients' evidence
+        for one class (:func:`contrast`); ``probability`` is then that class's (default: each
+        patient's predicted class, recorded as ``model["explained"]`` =
+        :data:`PREDICTED_CLASS`).
 
     Returns
     -------
@@ -248,6 +275,8 @@ def explain(
     ------
     AlignmentError
         If a patient id is not a sample of ``cohort``.
+    InvalidParameterError
+        If ``target`` is not a class of the model (or the model is a survival model).
     """
     import torch
 
@@ -263,7 +292,7 @@ def explain(
     members = estimator.models_
     batch = cohort_batch(estimator.scaler_.transform(cohort), estimator.feature_names_in_)
     values, observed, present = batch.values, batch.observed, batch.present
-    predicted = _predicted(estimator, cohort)
+    predicted = _predicted(estimator, cohort, target)
     scores = torch.stack(
         [
             attribute(

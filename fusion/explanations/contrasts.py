@@ -26,6 +26,7 @@ from fusion._exceptions import InvalidParameterError
 from fusion._params import check_positive, invalid_parameter
 from fusion.data._checks import preview
 from fusion.explanations._groups import _groups
+from fusion.explanations.attribution import PREDICTED_CLASS
 
 if TYPE_CHECKING:
     from fusion.explanations.explanation import Explanation
@@ -160,7 +161,10 @@ def contrast(
 ) -> pd.DataFrame:
     """Terms whose scores differ between groups of patients, with permutation p and FDR q.
 
-    Each explanation is one patient. With two groups, the second (sorted) is compared with the
+    Each explanation is one patient, all explaining the same output: a survival model's
+    log-risk, or one class of a classifier (``explain(..., target=CLASS)``; explanations of
+    each patient's own predicted class are refused, since the evidence for a class and for
+    another are not comparable). With two groups, the second (sorted) is compared with the
     first, or with ``reference``; with more, each group is compared with all others
     (``versus = "rest"``), or each with ``reference``. Per term: mean score in the group and
     in the patients it is compared with, ``difference = mean_group - mean_versus``, ``effect``
@@ -180,7 +184,8 @@ def contrast(
     reference : str, optional
         The group the others are compared with (default: see above).
     type, namespace : str or iterable of str, optional
-        The terms compared, as in :meth:`Explanation.top` (default: every scored node).
+        The terms compared: those :meth:`Explanation.ranking` selects of the patients' mean
+        explanation (default: every scored node it keeps).
     n_permutations : int
         Permutations per comparison (fewer splits are enumerated exactly) (default: ``1000``).
     seed : int
@@ -193,12 +198,14 @@ def contrast(
     pandas.DataFrame
         Columns :data:`CONTRAST_COLUMNS`, one row per comparison and term, sorted by comparison,
         then ``q_value``, ``p_value``, ``|effect|`` (descending) and id. ``attrs`` records
-        ``method``, ``n_permutations``, ``seed`` and ``alternative``.
+        ``method``, ``explained`` (the class or output explained, from the explanations'
+        ``model`` provenance), ``n_permutations``, ``seed`` and ``alternative``.
 
     Raises
     ------
     InvalidParameterError
-        If explanations are missing or differ in graph or method, a group is unknown or missing
+        If explanations are missing, differ in graph or method or explain different classes
+        (each patient's own prediction), a group is unknown or missing
         for a patient, there are fewer than two groups or a group has fewer than two patients,
         or a parameter is invalid (and as :meth:`Explanation.top`).
 
@@ -228,8 +235,13 @@ def contrast(
     table = pd.concat(tables, ignore_index=True)
     names = first.kg.nodes.reindex(table["id"])[["name", "type", "namespace"]]
     table[["name", "type", "namespace"]] = names.to_numpy()
+    explained = first.model.get("explained", first.model.get("output"))
     table.attrs.update(
-        method=first.method, n_permutations=n_permutations, seed=seed, alternative=alternative
+        method=first.method,
+        explained=explained,
+        n_permutations=n_permutations,
+        seed=seed,
+        alternative=alternative,
     )
     return table[list(CONTRAST_COLUMNS)]
 
@@ -254,6 +266,15 @@ def _checked(explanations: Sequence[Explanation]) -> Explanation:
         msg = (
             f"contrast: explanations must share one knowledge graph and method (those of "
             f"{first.patient!r}, method {first.method!r}); {preview(other)} differ."
+        )
+        raise InvalidParameterError(msg)
+    own_class = [e for e in explanations if e.model.get("explained") == PREDICTED_CLASS]
+    if len({e.prediction for e in own_class}) > 1:
+        msg = (
+            "contrast: these explanations score each patient's own predicted class, which differs "
+            f"between patients ({preview(sorted({str(e.prediction) for e in own_class}))}): the "
+            "evidence for one class is not comparable with the evidence for another. Explain "
+            "every patient for one class: explain(..., target=CLASS)."
         )
         raise InvalidParameterError(msg)
     return first
@@ -286,9 +307,11 @@ def _scores(
     type: str | Iterable[str] | None,
     namespace: str | Iterable[str] | None,
 ) -> pd.DataFrame:
-    """Patients × selected terms (columns in ranking order of the mean; missing scores 0)."""
+    """Patients × the terms :meth:`Explanation.ranking` selects from the cohort's mean
+    explanation (over the union of the patients' inputs), in its order; missing scores 0."""
     table = pd.concat([e.scores for e in explanations], axis=1, sort=False).fillna(0.0)
-    mean = replace(explanations[0], scores=table.mean(axis=1), edge_scores=None)
+    inputs = list(dict.fromkeys(n for e in explanations for n in e.inputs))
+    mean = replace(explanations[0], scores=table.mean(axis=1), inputs=inputs, edge_scores=None)
     terms = mean.ranking(type, namespace).index
     return table.loc[terms].T.reset_index(drop=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 from math import comb
 from pathlib import Path
@@ -22,6 +23,7 @@ from fusion.explanations import (
     permutation_pvalues,
     plot_contrast,
 )
+from fusion.explanations.attribution import PREDICTED_CLASS
 from kg import KnowledgeGraph, make_edges, make_nodes
 
 
@@ -40,7 +42,7 @@ def _explanations(
     graph: KnowledgeGraph, rows: list[dict[str, float]], classes: list[str], method: str = "ig"
 ) -> list[Explanation]:
     return [
-        Explanation(graph, pd.Series(s, dtype=float), ["g1"], f"p{i}", prediction=c, method=method)
+        Explanation(graph, pd.Series(s, dtype=float), [], f"p{i}", prediction=c, method=method)
         for i, (s, c) in enumerate(zip(rows, classes))
     ]
 
@@ -158,6 +160,7 @@ def test_contrast_table_by_hand(graph: KnowledgeGraph) -> None:
     assert "R" not in set(table["id"])
     assert table.attrs == {
         "method": "ig",
+        "explained": None,
         "n_permutations": 1000,
         "seed": 0,
         "alternative": "two-sided",
@@ -263,6 +266,19 @@ def test_errors_on_mixed_or_missing_explanations(graph: KnowledgeGraph) -> None:
     assert len(contrast(unpredicted, ["a", "a", "b", "b"])) == 1
 
 
+def test_explanations_of_each_patients_own_class_are_refused(graph: KnowledgeGraph) -> None:
+    """Evidence for 'a' in a-patients and for 'b' in b-patients are not comparable."""
+    rows = [{"P": float(i)} for i in range(4)]
+    own = [
+        replace(e, model={"explained": PREDICTED_CLASS})
+        for e in _explanations(graph, rows, list("aabb"))
+    ]
+    with pytest.raises(InvalidParameterError, match=r"own predicted class.*target=CLASS"):
+        contrast(own)
+    one_class = [replace(e, model={"explained": "b"}) for e in own]
+    assert contrast(one_class).attrs["explained"] == "b"
+
+
 # ------------------------------------------------------------------------------ the picture
 def test_plot_contrast_returns_a_figure(graph: KnowledgeGraph, tmp_path: Path) -> None:
     rows = [{"P": s, "Q": -s, "R": s % 2} for s in np.arange(6.0)]
@@ -334,3 +350,28 @@ def test_cli_contrast_by_label_writes_csv_json_and_plot(
     assert len([line for line in result.output.splitlines() if "reactome:" in line]) == 3
     result = runner.invoke(app, [*common, "--reference", "2"])
     assert result.exit_code == 2 and "unknown reference group '2'" in result.output
+
+
+@pytest.mark.slow
+def test_explain_target_scores_one_class_for_every_patient(trained: tuple[Path, Path]) -> None:
+    """Two classes with a centred readout: the evidence for one is minus that for the other."""
+    from fusion import load_model, read_cohort
+    from fusion.explanations import explain
+
+    model, folder = trained
+    estimator, cohort = load_model(model), read_cohort(folder)
+    patients = list(cohort.samples[:6])
+    own = explain(estimator, cohort, patients)
+    first, second = (explain(estimator, cohort, patients, target=c) for c in estimator.classes_)
+    assert {e.model["explained"] for e in own} == {PREDICTED_CLASS}
+    assert [e.model["explained"] for e in first] == [str(estimator.classes_[0])] * 6
+    assert [e.prediction for e in first] == [e.prediction for e in own]  # still the predicted class
+    proba = estimator.predict_proba(cohort.subset(patients))
+    np.testing.assert_allclose([e.probability for e in first], proba[:, 0], rtol=1e-6)
+    for a, b, o in zip(first, second, own):
+        np.testing.assert_allclose(a.scores, -b.scores, atol=1e-6)
+        np.testing.assert_array_equal(
+            o.scores, (a if o.prediction == first[0].model["explained"] else b).scores
+        )
+    with pytest.raises(InvalidParameterError, match="not a class of the model"):
+        explain(estimator, cohort, patients, target="nope")

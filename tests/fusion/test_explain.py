@@ -343,7 +343,12 @@ def test_explain_estimator(kg: KnowledgeGraph) -> None:
     assert result[0].inputs == ("NCBIGene:1",)
     assert set(result[1].inputs) == {"NCBIGene:1", "NCBIGene:2", "NCBIGene:4"}
     assert all(e.prediction in {"AD", "NC"} and 0.5 <= e.probability <= 1 for e in result)
-    assert result[1].model == {"name": "_Estimator", "ensemble": 2, "control": "none"}
+    assert result[1].model == {
+        "name": "_Estimator",
+        "ensemble": 2,
+        "control": "none",
+        "explained": "predicted class",
+    }
     assert set(result[1].scores.index) == set(kg.nodes.index)
     exact = explain(estimator, cohort)
     assert len(exact) == 3 and all(e.method == "contribution" for e in exact)
