@@ -36,7 +36,7 @@ def plot_contrast(
     One panel per comparison (``group`` vs ``versus``). Terms with ``q_value <= alpha`` are
     red when they score higher in the group, blue when lower, the others grey; the dashed line
     marks ``q = alpha``; the first ``k`` terms of each comparison in the table's order (by q,
-    then ``|effect|``) are labelled with their names.
+    then ``|effect|``) are numbered, their names listed beside the panel.
 
     Parameters
     ----------
@@ -45,7 +45,7 @@ def plot_contrast(
     path : str or Path, optional
         Also write the figure there (PNG, PDF or SVG by the suffix).
     k : int
-        Terms labelled per panel (default: ``10``).
+        Terms numbered and named per panel (default: ``10``).
     alpha : float
         The FDR level drawn and coloured (default: ``0.05``).
     dpi : int
@@ -73,7 +73,7 @@ def plot_contrast(
         what = f"lacks the columns {missing}" if missing else "has no rows (no term was tested)"
         raise InvalidParameterError(f"plot_contrast: the table {what}; pass contrast()'s result.")
     panels = list(table.groupby(["group", "versus"], sort=False))
-    fig = Figure(figsize=(6.0 * len(panels), 5.0))
+    fig = Figure(figsize=(9.0 * len(panels), 5.0))
     for ax, ((group, versus), rows) in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
         _volcano(ax, rows, k, alpha)
         ax.set_title(
@@ -102,13 +102,14 @@ def _volcano(ax: Any, rows: pd.DataFrame, k: int, alpha: float) -> None:
     ax.scatter(effect, height, c=colors, s=14, linewidths=0)
     ax.axhline(-np.log10(alpha), color="#555555", linestyle="--", linewidth=0.8)
     ax.axvline(0.0, color="#DDDDDD", linewidth=0.8, zorder=0)
+    labels = []
     for i, (x, y, name, node) in enumerate(zip(effect[:k], height[:k], rows["name"], rows["id"])):
-        label = textwrap.shorten(
-            str(name if isinstance(name, str) and name else node), 40, placeholder="…"
-        )
-        ax.annotate(
-            label, (x, y), xytext=(4, 6 - 6 * (i % 3)), textcoords="offset points", fontsize=6.5
-        )
+        ax.annotate(str(i + 1), (x, y), xytext=(3, 3 - 7 * (i % 2)), textcoords="offset points",
+                    fontsize=6, fontweight="bold")  # fmt: skip
+        text = str(name if isinstance(name, str) and name else node)
+        labels.append(f"{i + 1:>2}  {textwrap.shorten(text, 45, placeholder='…')}")
+    ax.text(1.02, 1.0, "\n".join(labels), transform=ax.transAxes, va="top", fontsize=6.5,
+            family="monospace")  # fmt: skip
     ax.set_xlim(-1.05, 1.05)
     ax.set_ylim(bottom=0.0, top=max(height.max(), -np.log10(alpha)) * 1.1)
     ax.set_xlabel("effect (Cliff's delta: P(group > versus) - P(group < versus))")

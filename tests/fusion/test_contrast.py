@@ -291,7 +291,8 @@ def test_plot_contrast_returns_a_figure(graph: KnowledgeGraph, tmp_path: Path) -
         "b vs rest",
         "c vs rest",
     ]
-    assert len(figure.axes[0].texts) == 2  # k labels
+    texts = [t.get_text() for t in figure.axes[0].texts]  # k numbers, then the list of names
+    assert texts[:2] == ["1", "2"] and texts[2].splitlines()[0].split() == ["1", "pee"]
     with pytest.raises(InvalidParameterError, match="no rows"):
         plot_contrast(table.iloc[:0])
     with pytest.raises(InvalidParameterError, match="lacks the columns"):
