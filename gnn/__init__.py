@@ -8,7 +8,9 @@ batched as channels), reads them out as concept-node scores (:class:`NodeScoreRe
 fuses them with per-modality heads; :class:`HierarchyNet` is the sparse P-NET-style
 alternative (one unit per KG node, connections only along the KG's hierarchy,
 :func:`hierarchy_levels`, :func:`random_masks` for the control); :func:`cox_ph_loss` trains
-their survival heads and :func:`attribute` explains their predictions. Errors derive from :class:`GNNError`. ``gnn`` may
+their survival heads and :func:`attribute` explains their predictions. :class:`MaskedNodeModel`
+and :func:`pretrain_encoder` pre-train the graph encoder without labels (masked node values);
+:func:`load_encoder` and :func:`load_readout` carry weights to a network on another panel. Errors derive from :class:`GNNError`. ``gnn`` may
 import :mod:`kg`, never :mod:`fusion`.
 """
 
@@ -32,6 +34,13 @@ from gnn.losses import cox_ph_loss
 from gnn.masked_linear import MaskedLinear
 from gnn.model import FusionNetConfig, KGFusionNet
 from gnn.node_input import NodeChannels, NodeInput
+from gnn.pretrain import (
+    ENCODER_PREFIXES,
+    MaskedNodeModel,
+    PretrainConfig,
+    masked_node_loss,
+    pretrain_encoder,
+)
 from gnn.propagation import RelationalPropagation
 from gnn.readout import NodeScoreReadout
 from gnn.relation_graph import MessageRows, RelationGraph, mean_adjacency, stack_adjacency
@@ -42,9 +51,18 @@ from gnn.training import (
     refresh_norm_statistics,
     train_model,
 )
+from gnn.transfer import (
+    EncoderLayout,
+    TransferReport,
+    freeze_encoder,
+    load_encoder,
+    load_readout,
+)
 
 __all__ = [
     "ATTRIBUTION_METHODS",
+    "ENCODER_PREFIXES",
+    "EncoderLayout",
     "FusionBatch",
     "FusionNetConfig",
     "GNNError",
@@ -56,21 +74,29 @@ __all__ = [
     "InvalidParameterError",
     "KGFusionNet",
     "MaskedLinear",
+    "MaskedNodeModel",
     "MessageRows",
     "NoGraphBranchError",
     "NodeAttribution",
     "NodeChannels",
     "NodeInput",
     "NodeScoreReadout",
+    "PretrainConfig",
     "RelationGraph",
     "RelationalPropagation",
     "ShapeError",
     "TrainConfig",
     "TrainResult",
+    "TransferReport",
     "attribute",
     "cox_ph_loss",
+    "freeze_encoder",
     "hierarchy_levels",
+    "load_encoder",
+    "load_readout",
+    "masked_node_loss",
     "mean_adjacency",
+    "pretrain_encoder",
     "random_masks",
     "refresh_norm_statistics",
     "stack_adjacency",
