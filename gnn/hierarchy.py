@@ -324,6 +324,24 @@ class HierarchyNet(KGFusionNet):
         for layer in self.level_layers:
             layer.reset_parameters()
 
+    def connections(self) -> Tensor:
+        """``(2, E)`` graph positions ``(unit below, unit above)`` of every level's connections:
+        the KG edges the network follows, or the random masks' under ``masks="random"`` (a
+        :class:`~gnn.NoGraphBranchError` without graph branch).
+
+        Examples
+        --------
+        >>> edges = torch.tensor([[0, 1, 2, 3, 4, 5], [4, 4, 5, 5, 6, 6]])
+        >>> graph = RelationGraph(list("abcdPQR"), ["gene"] * 4 + ["pathway"] * 3, ["r"], [edges])
+        >>> HierarchyNet(graph, {"mutation": torch.arange(4)}, 2).connections().tolist()
+        [[0, 1, 2, 3, 4, 5], [4, 4, 5, 5, 6, 6]]
+        """
+        self.require_graph("connections")
+        nodes = [getattr(self, f"level_nodes_{i}") for i in range(self.num_levels + 1)]
+        edges = [getattr(self, f"level_edges_{i}") for i in range(1, self.num_levels + 1)]
+        pairs = [torch.stack([nodes[i][e[0]], nodes[i + 1][e[1]]]) for i, e in enumerate(edges)]
+        return torch.cat(pairs, dim=1)
+
     def complete_inputs(
         self, values: Inputs, observed: Inputs | None = None, present: Tensor | None = None
     ) -> tuple[Inputs, Tensor]:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
     from fusion.data.cohort import Cohort
-    from gnn import KGFusionNet, RelationGraph
+    from gnn import HierarchyNet, KGFusionNet, RelationGraph
 
 __all__ = [
     "HIGH_RISK",
@@ -84,8 +84,9 @@ class ExplainableEstimator(Protocol):
 MODEL_EDGE = "kgfusion model graph (a path through nodes pruned from the saved KG)"
 #: Provenance of the edges of a control model's own graph (:func:`explanation_kg`).
 CONTROL_EDGE = "kgfusion model graph under control={control!r} (the edges the model saw)"
-#: Controls whose explanations are on the model's own graph (``graph_``), not on ``kg``.
-MODEL_GRAPH_CONTROLS: tuple[str, ...] = ("rewired", "permuted_features")
+#: Controls whose explanations are on the model's own graph, not on ``kg``.
+MODEL_GRAPH_CONTROLS: tuple[str, ...] = ("rewired", "permuted_features", "random_masks")
+_COLUMNS = ["source", "relation", "target"]
 _MODEL_KGS: weakref.WeakKeyDictionary[KnowledgeGraph, tuple[Any, str, KnowledgeGraph]] = (
     weakref.WeakKeyDictionary()
 )
@@ -105,11 +106,13 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
 
     Under a control of :data:`MODEL_GRAPH_CONTROLS` the model's graph is not the KG's:
     ``"rewired"`` propagates over rewired edges, ``"permuted_features"`` feeds each feature to
-    another gene of the pruned graph. Then the model's own graph is returned: the nodes of
-    ``graph_`` (their rows of ``kg``'s node table) and exactly its edges (relations named as
-    above, provenance :data:`CONTROL_EDGE`), so that a rewired model's gene attributions
-    decompose onto the rewired memberships (the random-graph control for explanations). Built
-    once per graph.
+    another gene of the pruned graph, ``"random_masks"`` connects the hierarchy network's units
+    at random. Then the model's own graph is returned: the nodes of ``graph_`` (their rows of
+    ``kg``'s node table) and exactly its edges (for ``"random_masks"`` the network's
+    connections, :meth:`gnn.HierarchyNet.connections`, the same in every member), relations
+    named as above, provenance :data:`CONTROL_EDGE`; so that a rewired model's gene
+    attributions decompose onto the rewired memberships (the random-graph control for
+    explanations). Built once per graph.
 
     Raises
     ------
@@ -124,7 +127,7 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
             "written by `kgfusion train` (which saves the pruned KG), or set_params(kg=...)."
         )
         raise InvalidParameterError(msg)
-    if graph is None:
+    if graph is None or graph.num_nodes == 0:  # no graph branch
         return kg
     control = getattr(estimator, "control", "none")
     cached = _MODEL_KGS.get(kg)
@@ -133,33 +136,53 @@ def explanation_kg(estimator: ExplainableEstimator) -> KnowledgeGraph:
     ids = pd.Index(graph.node_ids, dtype=object)
     result = kg
     if control in MODEL_GRAPH_CONTROLS:
-        result = _model_graph(kg, graph, ids, control)
+        edges = _masks(estimator.models_[0]) if control == "random_masks" else _edges(graph)
+        result = _model_graph(kg, graph, edges, control)
     elif len(kg.nodes) == len(ids) and kg.nodes.index.isin(ids).all():
         result = _with_model_edges(kg, graph, ids)
     _MODEL_KGS[kg] = (weakref.ref(graph), control, result)
     return result
 
 
-def _model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> pd.DataFrame:
-    """``source, relation, target`` of every base edge of ``graph`` as KG ids, each relation
-    named as in ``kg``: itself when ``kg`` has it, else ``kg``'s most common relation between
-    the two node types (``gene->go_term`` under ``relation_groups="type"``)."""
-    edges, types = kg.edges, kg.nodes["type"]
-    pairs = edges.assign(pair=edges["source"].map(types) + "->" + edges["target"].map(types))
+def _edges(graph: RelationGraph) -> pd.DataFrame:
+    """``source, relation, target`` (node positions, relation name) of ``graph``'s base edges."""
+    parts = [
+        pd.DataFrame({"source": e[0].cpu().numpy(), "relation": r, "target": e[1].cpu().numpy()})
+        for r, e in zip(graph.base_relations, graph.edges)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_COLUMNS)
+
+
+def _masks(net: HierarchyNet) -> pd.DataFrame:
+    """``source, relation, target`` of a hierarchy network's connections, each relation named
+    by its node types (``gene->go_term``)."""
+    source, target = net.connections().cpu().numpy()
+    types = pd.Series(net.graph.node_types)
+    relation = types[source].to_numpy(dtype=object) + "->" + types[target].to_numpy(dtype=object)
+    return pd.DataFrame({"source": source, "relation": relation, "target": target})
+
+
+def _named(kg: KnowledgeGraph, edges: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """``edges`` (of :func:`_edges` or :func:`_masks`) as KG ids, each relation named as in
+    ``kg``: itself when ``kg`` has it, else ``kg``'s most common relation between the two node
+    types (``gene->go_term`` under ``relation_groups="type"``)."""
+    table, types = kg.edges, kg.nodes["type"]
+    pairs = table.assign(pair=table["source"].map(types) + "->" + table["target"].map(types))
     common = pairs.groupby("pair")["relation"].agg(lambda r: r.value_counts().index[0])
-    known = set(edges["relation"])
-    parts = []
-    for relation, index in zip(graph.base_relations, graph.edges):
-        rows = index.cpu().numpy()
-        name = relation if relation in known else common.get(relation, relation)
-        frame = {"source": ids[rows[0]], "relation": name, "target": ids[rows[1]]}
-        parts.append(pd.DataFrame(frame, dtype=object))
-    columns = ["source", "relation", "target"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    known = set(table["relation"])
+    names = {r: r if r in known else common.get(r, r) for r in edges["relation"].unique()}
+    return pd.DataFrame(
+        {
+            "source": ids[edges["source"].to_numpy(dtype=int)],
+            "relation": edges["relation"].map(names),
+            "target": ids[edges["target"].to_numpy(dtype=int)],
+        },
+        dtype=object,
+    )
 
 
 def _with_model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -> KnowledgeGraph:
-    model = _model_edges(kg, graph, ids)
+    model = _named(kg, _edges(graph), ids)
     joined = pd.MultiIndex.from_frame(kg.edges[["source", "target"]])
     new = model[~pd.MultiIndex.from_frame(model[["source", "target"]]).isin(joined)]
     if new.empty:
@@ -169,11 +192,12 @@ def _with_model_edges(kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index) -
 
 
 def _model_graph(
-    kg: KnowledgeGraph, graph: RelationGraph, ids: pd.Index, control: str
+    kg: KnowledgeGraph, graph: RelationGraph, edges: pd.DataFrame, control: str
 ) -> KnowledgeGraph:
-    """The model's own graph: ``graph``'s nodes (rows of ``kg``'s table), only its edges (a
-    rewiring's repeated edges once)."""
-    model = _model_edges(kg, graph, ids).drop_duplicates(ignore_index=True)
+    """The model's own graph: ``graph``'s nodes (rows of ``kg``'s table) and only ``edges``
+    (a rewiring's repeated edges once)."""
+    ids = pd.Index(graph.node_ids, dtype=object)
+    model = _named(kg, edges, ids).drop_duplicates(ignore_index=True)
     edges = make_edges(
         model["source"], model["relation"], model["target"], CONTROL_EDGE.format(control=control)
     )

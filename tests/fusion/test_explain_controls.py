@@ -57,7 +57,7 @@ def test_rewired_model_explains_on_its_rewired_graph(rewired: KGFusionClassifier
 def test_rewired_explanations_carry_the_graph_and_the_control(
     rewired: KGFusionClassifier,
 ) -> None:
-    (explanation,) = explain(rewired, tiny_cohort(40), patients=["p000"])
+    (explanation,) = explain(rewired, tiny_cohort(40), patients=["p000"], method="contribution")
     assert explanation.kg is explanation_kg(rewired)
     assert explanation.model["control"] == "rewired"
 
@@ -69,7 +69,7 @@ def test_real_model_explains_on_the_real_graph() -> None:
     assert _members(kg) == {
         f"GO:{k + 1}": {f"NCBIGene:{i}" for i in range(4 * k + 1, 4 * k + 5)} for k in range(3)
     }
-    (explanation,) = explain(real, tiny_cohort(40), patients=["p000"])
+    (explanation,) = explain(real, tiny_cohort(40), patients=["p000"], method="contribution")
     assert explanation.model["control"] == "none"
 
 
@@ -87,7 +87,27 @@ def test_permuted_features_explain_on_the_nodes_the_model_fed() -> None:
         list(cohort.modalities.values()),
         labels=cohort.labels,
     )
-    (explanation,) = explain(permuted, one, patients=["p000"])
+    (explanation,) = explain(permuted, one, patients=["p000"], method="contribution")
     fed = permuted.graph_.node_ids[int(permuted.feature_nodes_["mRNA"][0])]
     assert explanation.inputs == (fed,)
     assert fed != "NCBIGene:1"  # GENE0 sits on another gene under this permutation
+
+
+def test_random_masks_explain_on_the_networks_connections() -> None:
+    random = KGFusionClassifier(
+        tiny_kg(), architecture="hierarchy", control="random_masks", **QUICK
+    ).fit(tiny_cohort(40))
+    kg = explanation_kg(random)
+    ids = random.graph_.node_ids
+    source, target = random.models_[0].connections().tolist()
+    # the hierarchy's connections: 12 genes -> 3 leaf terms, 3 leaf terms -> GO:9, drawn at random
+    named = {(ids[s], ids[t]) for s, t in zip(source, target)}
+    assert set(zip(kg.edges["source"], kg.edges["target"])) == named
+    assert len(named) == 15
+    relations = {"NCBIGene": "involved_in", "GO": "is_a"}
+    assert set(map(tuple, kg.edges[["source", "relation"]].values)) == {
+        (s, relations[s.split(":")[0]]) for s, _ in named
+    }
+    assert _members(kg) != _members(tiny_kg())
+    (explanation,) = explain(random, tiny_cohort(40), patients=["p000"], method="contribution")
+    assert explanation.kg is kg and explanation.model["control"] == "random_masks"

@@ -70,7 +70,7 @@ def test_contributions_add_up_to_the_graph_share_of_the_risk(model: KGFusionSurv
     from fusion.models import cohort_batch
 
     cohort = _cohort()
-    explanations = explain(model, cohort)
+    explanations = explain(model, cohort, method="contribution")
     batch = cohort_batch(model.scaler_.transform(cohort), model.feature_names_in_)
     shares = []
     with torch.no_grad():
