@@ -8,7 +8,9 @@ batched as channels), reads them out as concept-node scores (:class:`NodeScoreRe
 fuses them with per-modality heads; :class:`HierarchyNet` is the sparse P-NET-style
 alternative (one unit per KG node, connections only along the KG's hierarchy,
 :func:`hierarchy_levels`, :func:`random_masks` for the control); :func:`cox_ph_loss` trains
-their survival heads and :func:`attribute` explains their predictions. :class:`MaskedNodeModel`
+their survival heads and :func:`attribute` explains their predictions. :func:`train_model`
+streams patients in batches (:func:`train_epoch`, :func:`batched_outputs`) and trains
+data-parallel under :mod:`torch.distributed` (:mod:`gnn.distributed`). :class:`MaskedNodeModel`
 and :func:`pretrain_encoder` pre-train the graph encoder without labels (masked node values);
 :func:`load_encoder` and :func:`load_readout` carry weights to a network on another panel. Errors derive from :class:`GNNError`. ``gnn`` may
 import :mod:`kg`, never :mod:`fusion`.
@@ -22,6 +24,8 @@ from gnn._exceptions import (
     ShapeError,
 )
 from gnn.attribution import ATTRIBUTION_METHODS, NodeAttribution, attribute
+from gnn.batch import batched_outputs
+from gnn.distributed import SyncedBatchNorm, init_distributed, is_main_process, world
 from gnn.hierarchy import (
     HierarchyConfig,
     HierarchyLevel,
@@ -49,6 +53,7 @@ from gnn.training import (
     TrainConfig,
     TrainResult,
     refresh_norm_statistics,
+    train_epoch,
     train_model,
 )
 from gnn.transfer import (
@@ -85,13 +90,17 @@ __all__ = [
     "RelationGraph",
     "RelationalPropagation",
     "ShapeError",
+    "SyncedBatchNorm",
     "TrainConfig",
     "TrainResult",
     "TransferReport",
     "attribute",
+    "batched_outputs",
     "cox_ph_loss",
     "freeze_encoder",
     "hierarchy_levels",
+    "init_distributed",
+    "is_main_process",
     "load_encoder",
     "load_readout",
     "masked_node_loss",
@@ -100,5 +109,7 @@ __all__ = [
     "random_masks",
     "refresh_norm_statistics",
     "stack_adjacency",
+    "train_epoch",
     "train_model",
+    "world",
 ]

@@ -2,13 +2,17 @@
 
 The loop knows tensors only (no cohorts): :class:`FusionBatch` holds the per-modality inputs of
 a set of patients and :func:`train_model` fits a model on one part and early-stops on another.
+Memory grows with the batch, not the cohort: training steps, validation
+(:func:`batched_outputs`) and :func:`refresh_norm_statistics` stream the patients through the
+shared graph a batch at a time. Under an initialised :mod:`torch.distributed` process group the
+loop trains data-parallel (:mod:`gnn.distributed`).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,63 +20,30 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from gnn._exceptions import ShapeError
+from gnn._exceptions import InvalidParameterError
+from gnn.batch import FusionBatch, batched_outputs, refresh_norm_statistics
+from gnn.distributed import (
+    all_reduce_sum,
+    data_parallel,
+    gather_rows,
+    shard,
+    synced_batch_norm,
+    world,
+)
 
-__all__ = ["FusionBatch", "TrainConfig", "TrainResult", "refresh_norm_statistics", "train_model"]
+__all__ = [
+    "FusionBatch",
+    "TrainConfig",
+    "TrainResult",
+    "batched_outputs",
+    "refresh_norm_statistics",
+    "train_epoch",
+    "train_model",
+]
 
 logger = logging.getLogger(__name__)
 
 LossFunction = Callable[[Tensor, Tensor], Tensor]
-
-
-@dataclass
-class FusionBatch:
-    """Inputs of :class:`~gnn.KGFusionNet` for ``B`` patients.
-
-    Parameters
-    ----------
-    values : dict of str to Tensor
-        Per modality, float ``(B, F_m)`` values, 0 where unobserved.
-    observed : dict of str to Tensor
-        Per modality, bool ``(B, F_m)``: the value was measured.
-    present : Tensor
-        Bool ``(B, M)``: the patient has the modality (modalities in ``values`` order).
-
-    Examples
-    --------
-    >>> batch = FusionBatch({"mRNA": torch.zeros(5, 3)}, {"mRNA": torch.ones(5, 3, dtype=torch.bool)},
-    ...                     torch.ones(5, 1, dtype=torch.bool))
-    >>> len(batch), len(batch[torch.tensor([0, 2])])
-    (5, 2)
-    """
-
-    values: dict[str, Tensor]
-    observed: dict[str, Tensor]
-    present: Tensor
-
-    def __len__(self) -> int:
-        return int(self.present.shape[0])
-
-    def __getitem__(self, index: Tensor) -> FusionBatch:
-        """The patients at the positions ``index`` (1-D integer tensor)."""
-        # index_select copies whole rows (advanced indexing gathers element by element)
-        return FusionBatch(
-            {m: v.index_select(0, index) for m, v in self.values.items()},
-            {m: o.index_select(0, index) for m, o in self.observed.items()},
-            self.present.index_select(0, index),
-        )
-
-    def to(self, device: torch.device | str) -> FusionBatch:
-        """Copy on ``device``."""
-        return FusionBatch(
-            {m: v.to(device) for m, v in self.values.items()},
-            {m: o.to(device) for m, o in self.observed.items()},
-            self.present.to(device),
-        )
-
-    def inputs(self) -> tuple[Mapping[str, Tensor], Mapping[str, Tensor], Tensor]:
-        """``(values, observed, present)``, the arguments of the model's ``forward``."""
-        return self.values, self.observed, self.present
 
 
 @dataclass(frozen=True)
@@ -91,7 +62,11 @@ class TrainConfig:
         Stop after this many epochs without a better validation loss (default: ``15``).
     batch_size : int
         Patients per step, at least: each epoch splits the patients into ``n // batch_size``
-        near-equal batches; ``0`` for full batch (default: ``64``).
+        near-equal batches; ``0`` for full batch (default: ``64``). Under data-parallel
+        training this is the global batch, split over the processes.
+    eval_batch_size : int
+        Patients per forward pass of the validation; ``0`` for all at once. The validation loss
+        does not depend on it (default: ``256``).
 
     Examples
     --------
@@ -104,6 +79,7 @@ class TrainConfig:
     max_epochs: int = 100
     patience: int = 15
     batch_size: int = 64
+    eval_batch_size: int = 256
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -127,49 +103,29 @@ class TrainResult:
     val_loss: list[float] = field(default_factory=list)
 
 
-_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+def _evaluate(
+    model: nn.Module, val: tuple[FusionBatch, Tensor], loss_fn: LossFunction, batch_size: int
+) -> float:
+    """``loss_fn`` of the outputs on the whole of ``val``; under a process group each rank
+    computes its shard's outputs and all get every rank's, hence the same loss."""
+    inputs, target = val
+    rank, world_size = world()
+    mine = shard(torch.arange(len(inputs), device=target.device), rank, world_size)
+    outputs = gather_rows(batched_outputs(model, inputs[mine], batch_size))
+    return float(loss_fn(outputs, target))
 
 
-def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: int = 0) -> None:
-    """Recompute the batch-norm layers' running statistics on ``inputs`` with the current weights.
+class _Objective(nn.Module):
+    """The training loss of ``model`` as a module's forward, for
+    :class:`~torch.nn.parallel.DistributedDataParallel` (which syncs gradients of forwards)."""
 
-    A running average of mini-batch statistics lags behind weights that are still moving, and
-    eval-mode outputs standardised with it can be far from the training-mode ones: for a readout
-    node whose score varies little over patients, a small lag is many standard deviations
-    ("precise BN", Wu & Johnson, 2021, "Rethinking 'Batch' in BatchNorm"). Here the statistics
-    are averaged over chunks of ``batch_size`` patients of ``inputs`` (all at once if ``<= 0``),
-    the rest of the model in eval mode (no dropout). Leaves the model in eval mode; raises
-    :class:`~gnn.ShapeError` (a ``ValueError``) if ``inputs`` holds no patient. Use it after
-    a training loop of one's own, full-batch ones especially (:func:`train_model`'s
-    early stopping already selects weights by their eval-mode validation loss);
-    :func:`torch.optim.swa_utils.update_bn` does the same for models of one input.
-    """
-    n = len(inputs)
-    if n == 0:
-        msg = "refresh_norm_statistics needs at least one patient in inputs; got 0."
-        raise ShapeError(msg)
-    norms = [m for m in model.modules() if isinstance(m, _NORMS)]
-    model.eval()
-    if not norms:
-        return
-    momenta = [norm.momentum for norm in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average over the chunks
-        norm.train()
-    size = n if batch_size <= 0 else min(batch_size, n)
-    with torch.no_grad():
-        for index in torch.arange(n, device=inputs.present.device).tensor_split(max(n // size, 1)):
-            model(*inputs[index].inputs())
-    for norm, momentum in zip(norms, momenta):
-        norm.momentum = momentum
-        norm.eval()
+    def __init__(self, model: nn.Module, loss_fn: LossFunction) -> None:
+        super().__init__()
+        self.model = model
+        self.loss_fn = loss_fn
 
-
-def _evaluate(model: nn.Module, batch: FusionBatch, target: Tensor, loss_fn: LossFunction) -> float:
-    model.eval()
-    with torch.no_grad():
-        return float(loss_fn(model(*batch.inputs()), target))
+    def forward(self, batch: FusionBatch, target: Tensor) -> Tensor:
+        return _training_loss(self.model, batch, target, self.loss_fn)
 
 
 def _training_loss(
@@ -200,7 +156,13 @@ def train_model(
     the validation loss is always ``loss_fn`` of the output.
 
     Batches are drawn with a generator seeded by ``seed``; together with a model built after
-    ``torch.manual_seed`` this makes two runs on CPU give identical weights. On return the model
+    ``torch.manual_seed`` this makes two runs on CPU give identical weights. Each step holds
+    one batch's node states, validation streams ``config.eval_batch_size`` patients at a time
+    (its loss is that of the whole validation part); a Cox loss's risk sets are those of the
+    batch (every patient of the batch still at risk at an event time), an approximation of the
+    cohort's that grows coarser as batches shrink. Under an initialised process group the
+    training is data-parallel (:mod:`gnn.distributed`): each batch split over the ranks,
+    gradients averaged, the same validation loss on every rank. On return the model
     holds the best weights and is in eval mode. (Its batch-norm statistics are running averages,
     as at the best epoch's validation; recomputing them on the training part afterwards
     (:func:`refresh_norm_statistics`), or before every validation, changed the ROSMAP inner-CV
@@ -240,33 +202,24 @@ def train_model(
     >>> len(result.train_loss), 0 <= result.best_epoch < 5, net.training
     (5, True, False)
     """
-    inputs, target = train
+    torch.manual_seed(seed + world()[0])
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     # foreach: one multi-tensor update per step instead of a loop over the parameters (the
     # same arithmetic; the loop's per-tensor overhead dominated steps of genome-wide models)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True
     )
-    n = len(inputs)
-    size = n if config.batch_size <= 0 else min(config.batch_size, n)
     best = TrainResult(best_epoch=-1, best_val_loss=float("inf"))
     best_state = copy.deepcopy(model.state_dict())
     bar = tqdm(range(config.max_epochs), desc=desc, unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
-        model.train()
-        order = torch.randperm(n, generator=generator).to(target.device)
-        total = 0.0
-        for index in torch.tensor_split(order, max(n // size, 1)):  # near-equal, >= size each
-            loss = _training_loss(model, inputs[index], target[index], loss_fn)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += float(loss.detach()) * len(index)
-        best.train_loss.append(total / n)
-        val_loss = _evaluate(model, val[0], val[1], loss_fn)
+        loss = train_epoch(
+            model, train, loss_fn, optimiser, batch_size=config.batch_size, generator=generator
+        )
+        best.train_loss.append(loss)
+        val_loss = _evaluate(model, val, loss_fn, config.eval_batch_size)
         best.val_loss.append(val_loss)
-        bar.set_postfix(train=f"{best.train_loss[-1]:.3f}", val=f"{val_loss:.3f}")
+        bar.set_postfix(train=f"{loss:.3f}", val=f"{val_loss:.3f}")
         if val_loss < best.best_val_loss - 1e-4:
             best.best_epoch, best.best_val_loss = epoch, val_loss
             best_state = copy.deepcopy(model.state_dict())
@@ -276,3 +229,79 @@ def train_model(
     model.eval()
     logger.debug("%s: best epoch %d, val loss %.4f", desc, best.best_epoch, best.best_val_loss)
     return best
+
+
+def _batch_size(n: int, batch_size: int, world_size: int) -> int:
+    """The smallest batch of an epoch of ``n`` patients; refused if it cannot be sharded."""
+    size = n if batch_size <= 0 else min(batch_size, n)
+    if size < world_size:
+        msg = (
+            f"train_epoch: batches of {size} patients cannot be split over {world_size} "
+            "processes; use a batch_size (and a training part) of at least the world size."
+        )
+        raise InvalidParameterError(msg)
+    return size
+
+
+def train_epoch(
+    model: nn.Module,
+    train: tuple[FusionBatch, Tensor],
+    loss_fn: LossFunction,
+    optimiser: torch.optim.Optimizer,
+    *,
+    batch_size: int,
+    generator: torch.Generator,
+) -> float:
+    """One pass over ``train`` in shuffled batches, one ``optimiser`` step per batch.
+
+    The step of :func:`train_model` (which calls it once per epoch), for loops of one's own.
+    The patients are split into ``n // batch_size`` near-equal batches (each of at least
+    ``batch_size``; one batch if ``batch_size <= 0``) in the order of a permutation drawn from
+    ``generator``. Under a process group (:mod:`gnn.distributed`) every rank draws the same
+    permutation and computes the loss of its shard of each batch; the gradients are averaged,
+    weighted so that each step is that of the whole batch's mean loss.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Trained in place (left in training mode).
+    train : tuple of (FusionBatch, Tensor)
+        Inputs and targets.
+    loss_fn : callable
+        ``loss_fn(output, target) -> scalar``; the training loss is ``model.objective`` when
+        the model defines one.
+    optimiser : torch.optim.Optimizer
+        Over ``model``'s parameters.
+    batch_size : int
+        Patients per batch, at least (``0``: full batch).
+    generator : torch.Generator
+        Draws the batch order (a CPU generator).
+
+    Returns
+    -------
+    float
+        The mean training loss over the epoch's patients (every rank's).
+
+    Raises
+    ------
+    InvalidParameterError
+        If a batch has fewer patients than there are processes.
+    """
+    inputs, target = train
+    rank, world_size = world()
+    n = len(inputs)
+    size = _batch_size(n, batch_size, world_size)
+    model.train()
+    order = torch.randperm(n, generator=generator).to(target.device)
+    total = 0.0
+    with synced_batch_norm(model):
+        objective = data_parallel(_Objective(model, loss_fn))
+        for index in torch.tensor_split(order, max(n // size, 1)):  # near-equal, >= size each
+            part = shard(index, rank, world_size)
+            loss = objective(inputs[part], target[part])
+            optimiser.zero_grad()
+            # with the gradients averaged over ranks: the gradient of the whole batch's mean
+            (loss * (world_size * len(part) / len(index))).backward()
+            optimiser.step()
+            total += float(loss.detach()) * len(part)
+    return all_reduce_sum(total, target.device) / n
