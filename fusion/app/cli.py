@@ -14,6 +14,7 @@ from fusion.app.cli_data import data_app
 from fusion.app.cli_demo import demo
 from fusion.app.cli_explore import explore
 from fusion.app.cli_faithfulness import faithfulness
+from fusion.app.cli_federated import federated
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -30,6 +31,7 @@ app.command("contrast")(contrast)
 for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
     app.command()(_command)
 app.command("faithfulness")(faithfulness)
+app.command("federated")(federated)
 app.command("store")(_cli_store.store)
 app.command("query")(_cli_store.query)
 
