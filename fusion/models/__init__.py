@@ -5,7 +5,9 @@ Estimators follow scikit-learn's conventions over a :class:`~fusion.data.Cohort`
 under the official split or repeated stratified cross-validation (and learning curves), with
 :func:`paired_difference` for the gain of one estimator over another on the same folds.
 :func:`validate_params` checks hyper-parameters without fitting; :func:`is_model_dir` recognises
-a saved model folder. Names are imported lazily.
+a saved model folder. :func:`pretrain` pre-trains the graph encoder on unlabelled patients of
+several cohorts (an encoder folder, the estimators' ``pretrained=``) and :func:`transfer`
+carries a fitted classifier to a cohort with another feature panel. Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ _EXPORTS: dict[str, str] = {
     "integrated_brier_score": "fusion.models.metrics",
     "checked_survival": "fusion.models.metrics",
     "survival_metrics": "fusion.models.metrics",
+    "PretrainParams": "fusion.models.pretraining",
+    "PretrainedEncoder": "fusion.models.pretraining",
+    "cohort_checksum": "fusion.models.pretraining",
+    "pretrain": "fusion.models.pretraining",
+    "is_encoder_dir": "fusion.models.encoder_folder",
+    "read_encoder": "fusion.models.encoder_folder",
+    "write_encoder": "fusion.models.encoder_folder",
+    "check_coverage": "fusion.models.finetune",
+    "transfer": "fusion.models.finetune",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

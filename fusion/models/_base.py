@@ -24,9 +24,10 @@ from fusion.data.preprocess import ModalityScaler
 from fusion.models._ensemble import check_inner_split, train_ensemble
 from fusion.models._graph import fit_graph
 from fusion.models.checkpoint import NETWORKS, read_checkpoint, write_checkpoint
+from fusion.models.finetune import encoder_init, modality_kinds
 from fusion.models.params import KGFUSION_CONSTRAINTS, Control, check_fitted, validate_params
 from fusion.models.tensors import cohort_batch, resolve_device, torch_threads
-from gnn import FusionNetConfig, HierarchyConfig, KGFusionNet
+from gnn import FusionNetConfig, HierarchyConfig, KGFusionNet, batched_outputs
 from gnn.training import TrainConfig
 from kg import KnowledgeGraph
 
@@ -65,12 +66,15 @@ class _KGFusionBase(BaseEstimator):
         max_epochs: int = 100,
         patience: int = 15,
         batch_size: int = 64,
+        eval_batch_size: int = 256,
         val_size: float = 0.2,
         n_ensemble: int = 3,
         random_state: int = 0,
         device: str = "auto",
         n_threads: int | None = None,
         progress: bool = False,
+        pretrained: str | Path | None = None,
+        freeze_encoder: bool = False,
     ) -> None:
         # The one declaration of the user-facing defaults; the gnn configurations are built from
         # these values, every field given (see _net_config and _train_config).
@@ -95,12 +99,16 @@ class _KGFusionBase(BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
         self.val_size = val_size
         self.n_ensemble = n_ensemble
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
         self.progress = progress
+        # fine-tuning (fusion.models.finetune): an encoder folder, and whether to freeze it
+        self.pretrained = pretrained
+        self.freeze_encoder = freeze_encoder
 
     # --- parameters -------------------------------------------------------------------------
 
@@ -212,6 +220,8 @@ class _KGFusionBase(BaseEstimator):
         if fitted.report is not None:
             self.link_report_ = fitted.report
         self.config_ = self._net_config(fitted.use_graph)
+        self.modality_kinds_ = modality_kinds(cohort, self.modalities_)
+        init = encoder_init(self, cohort, fitted.graph, fitted.feature_nodes)
         self.device_ = resolve_device(self.device)
         batch = cohort_batch(self.scaler_.transform(cohort), self.feature_names_in_)
         graph = self.graph_.to(self.device_)
@@ -220,6 +230,8 @@ class _KGFusionBase(BaseEstimator):
 
         def build() -> KGFusionNet:
             net = network(graph, self.feature_nodes_, self._out_channels(), self.config_)
+            if init is not None:
+                init(net)
             return net.to(self.device_)
 
         self.models_, self.histories_ = train_ensemble(
@@ -242,16 +254,16 @@ class _KGFusionBase(BaseEstimator):
         check_fitted(self, "models_")
 
     def _outputs(self, cohort: Cohort) -> np.ndarray:
-        """Stacked member outputs ``(n_ensemble, n_samples, out_channels)``, all finite.
+        """Stacked member outputs ``(n_ensemble, n_samples, out_channels)``, all finite, computed
+        ``eval_batch_size`` patients at a time (memory grows with that, not with the cohort).
 
         Raises :class:`~fusion.ModelError` naming the patients whose outputs are not finite.
         """
         self._check_fitted()
-        batch = cohort_batch(self.scaler_.transform(cohort), self.feature_names_in_).to(
-            self.device_
-        )
-        with torch.no_grad(), torch_threads(self.n_threads):
-            outputs = [net.eval()(*batch.inputs()) for net in self.models_]
+        batch = cohort_batch(self.scaler_.transform(cohort), self.feature_names_in_)
+        size = self.eval_batch_size
+        with torch_threads(self.n_threads):  # on the device a batch at a time
+            outputs = [batched_outputs(net, batch, size, self.device_) for net in self.models_]
         out = torch.stack(outputs).cpu().numpy()
         bad = ~np.isfinite(out).all(axis=(0, 2))
         if bad.any():

@@ -21,7 +21,7 @@ from fusion.data.link import CohortLinks, link_cohort
 from gnn import RelationGraph
 from kg import KnowledgeGraph, seed_closure
 
-__all__ = ["FittedGraph", "check_links", "fit_graph", "permute_nodes"]
+__all__ = ["FittedGraph", "check_links", "fit_graph", "permute_nodes", "prune_graph"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,32 @@ def permute_nodes(
     return {m: s.map(mapping) for m, s in nodes.items()}
 
 
+def prune_graph(
+    kg: KnowledgeGraph,
+    seeds: list[str],
+    *,
+    control: str,
+    relations: list[str] | None,
+    min_seeds: int,
+    max_fraction: float,
+    min_ic: float,
+    relation_groups: str,
+    seed: int,
+) -> RelationGraph:
+    """``kg`` pruned to the closure of the linked nodes ``seeds`` (:func:`kg.seed_closure`) as
+    a :class:`gnn.RelationGraph`, its edges rewired under ``control="rewired"`` (seeded)."""
+    pruned = seed_closure(
+        kg,
+        seeds,
+        relations=relations,
+        min_seeds=min_seeds,
+        max_fraction=max_fraction,
+        min_ic=min_ic,
+    )
+    graph = RelationGraph.from_kg(pruned, group=relation_groups)
+    return graph.shuffled(seed=seed) if control == "rewired" else graph
+
+
 def fit_graph(
     cohort: Cohort,
     kg: KnowledgeGraph | None,
@@ -134,17 +160,17 @@ def fit_graph(
     if len(absent):
         msg = f"{owner}.fit: {len(absent)} linked nodes are not in the estimator's kg (e.g. {list(absent[:3])}): the links were made with another graph; link with fusion.link_cohort(cohort, kg)."
         raise AlignmentError(msg)
-    pruned = seed_closure(
+    graph = prune_graph(
         kg,
         seeds,
+        control=control,
         relations=relations,
         min_seeds=min_seeds,
         max_fraction=max_fraction,
         min_ic=min_ic,
+        relation_groups=relation_groups,
+        seed=seed,
     )
-    graph = RelationGraph.from_kg(pruned, group=relation_groups)
-    if control == "rewired":
-        graph = graph.shuffled(seed=seed)
     if control == "permuted_features":
         nodes = permute_nodes(nodes, seeds, seed)
     positions = {

@@ -66,7 +66,12 @@ class KGFusionClassifier(_KGFusionBase):
         masks of equal sparsity; all seeded by ``random_state`` (see
         :data:`fusion.models.params.CONTROLS`).
     lr, weight_decay, max_epochs, patience, batch_size :
-        Optimisation (see :class:`gnn.training.TrainConfig`).
+        Optimisation (see :class:`gnn.training.TrainConfig`); ``batch_size`` is the global
+        batch when training data-parallel (``kgfusion train --nproc``, docs/scaling.md).
+    eval_batch_size : int
+        Patients per forward pass of the validation and of ``predict`` (default ``256``;
+        ``0``: all at once). Memory grows with it, not with the cohort; outputs do not depend
+        on it.
     val_size : float
         Fraction of the training samples held out (stratified) for early stopping.
     n_ensemble : int
@@ -80,6 +85,15 @@ class KGFusionClassifier(_KGFusionBase):
         torch's setting. ``1`` is fastest on a busy machine (tiny ops, no thread barriers).
     progress : bool
         Show progress bars.
+    pretrained : str or Path, optional
+        An encoder folder (:func:`fusion.pretrain`, ``kgfusion pretrain``): every member's graph
+        encoder starts from its weights, matched by modality kind, node type and relation name,
+        so an encoder pre-trained on one panel fine-tunes on another linked to the same graph
+        (``hidden`` and ``layers`` must be the encoder's). ``fit`` refuses a folder whose graph
+        lacks nodes the cohort's features link to, saying how many (default: ``None``).
+    freeze_encoder : bool
+        With ``pretrained``: keep the encoder's weights fixed, training only the readout and
+        the heads (default: ``False``, fine-tune all).
 
     Attributes
     ----------

@@ -12,6 +12,7 @@ scikit-learn.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 from typing import Any, Literal, get_args
 
 from fusion._exceptions import InvalidParameterError
@@ -67,12 +68,15 @@ KGFUSION_CONSTRAINTS: Mapping[str, Sequence[Constraint | None]] = {
     "max_epochs": [_POSITIVE],
     "patience": [_COUNT],
     "batch_size": [_COUNT],
+    "eval_batch_size": [_COUNT],
     "val_size": [Interval(float, 0, 1, closed="neither")],
     "n_ensemble": [_POSITIVE],
     "random_state": [Interval(int, 0, None)],
     "device": [Pattern(r"auto|cpu|mps|cuda(:\d+)?", "'auto', 'cpu', 'mps', 'cuda' or 'cuda:<i>'")],
     "n_threads": [_POSITIVE, None],
     "progress": [Boolean()],
+    "pretrained": [InstanceOf(str), InstanceOf(PurePath, "pathlib.Path"), None],
+    "freeze_encoder": [Boolean()],
 }
 
 
