@@ -112,14 +112,20 @@ def _chunks(n: int, size: int, device: torch.device, equal: bool = False) -> tup
     size = n if size <= 0 else min(size, n)
     if equal:
         return positions.tensor_split(max(n // max(size, 1), 1))
-    return positions.split(max(size, 1))
+    return positions.split(max(size, 1)) or (positions,)  # one empty chunk for no patient
 
 
-def batched_outputs(model: nn.Module, inputs: FusionBatch, batch_size: int = 0) -> Tensor:
+def batched_outputs(
+    model: nn.Module,
+    inputs: FusionBatch,
+    batch_size: int = 0,
+    device: torch.device | str | None = None,
+) -> Tensor:
     """The eval-mode outputs of ``model`` on ``inputs``, ``batch_size`` patients per forward pass.
 
     Without gradients, and with the whole cohort's outputs but only one batch's node states in
-    memory at a time. Eval-mode outputs of one patient do not depend on the others, so the
+    memory at a time; with ``device`` (the model's), each batch is copied there in turn and
+    ``inputs`` may stay on the CPU. Eval-mode outputs of one patient do not depend on the others, so the
     result is that of one pass over all patients (``batch_size <= 0``), to float rounding.
     Leaves the model in eval mode.
 
@@ -135,9 +141,9 @@ def batched_outputs(model: nn.Module, inputs: FusionBatch, batch_size: int = 0) 
     [3.0, 12.0, 21.0, 30.0, 39.0]
     """
     model.eval()
+    outputs = []
     with torch.no_grad():
-        parts = [
-            model(*inputs[index].inputs())
-            for index in _chunks(len(inputs), batch_size, inputs.present.device)
-        ]
-    return torch.cat(parts) if parts else model(*inputs.inputs())
+        for index in _chunks(len(inputs), batch_size, inputs.present.device):
+            part = inputs[index] if device is None else inputs[index].to(device)
+            outputs.append(model(*part.inputs()))
+    return torch.cat(outputs)

@@ -39,6 +39,7 @@ __all__ = [
     "gather_rows",
     "init_distributed",
     "is_main_process",
+    "main_process_first",
     "shard",
     "synced_batch_norm",
     "world",
@@ -66,24 +67,41 @@ def is_main_process() -> bool:
 def init_distributed(device: torch.device) -> bool:
     """Initialise the default process group from ``torchrun``'s environment, if it set one.
 
-    Does nothing (and returns ``False``) unless ``WORLD_SIZE`` is above 1 and no group exists
-    yet. The backend is ``nccl`` for a CUDA ``device`` (each process on the GPU of its
-    ``LOCAL_RANK``), else ``gloo``; rendezvous (``MASTER_ADDR``, ``MASTER_PORT``, ``RANK``) is
-    torchrun's, so multi-node runs need only torchrun's ``--nnodes`` / ``--rdzv-*`` options.
+    Does nothing unless ``WORLD_SIZE`` is above 1 and no group exists yet. The backend is
+    ``nccl`` for a CUDA ``device`` (each process on the GPU of its ``LOCAL_RANK``), else
+    ``gloo``; rendezvous (``MASTER_ADDR``, ``MASTER_PORT``, ``RANK``) is torchrun's, so
+    multi-node runs need only torchrun's ``--nnodes`` / ``--rdzv-*`` options.
 
     Returns
     -------
     bool
-        Whether a process group is initialised on return.
+        Whether this call initialised the group (the caller then ends it with
+        :func:`torch.distributed.destroy_process_group`).
+
+    Examples
+    --------
+    >>> init_distributed(torch.device("cpu"))  # not started by torchrun
+    False
     """
-    if dist.is_initialized():
-        return True
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return False
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     return True
+
+
+@contextmanager
+def main_process_first() -> Iterator[None]:
+    """Run the ``with`` block on rank 0 first, then on the other ranks (all at once): for work
+    that fills a cache (a knowledge graph's) that the others then read. Without a process group,
+    just the block."""
+    rank, world_size = world()
+    if world_size > 1 and rank > 0:
+        dist.barrier()
+    yield
+    if world_size > 1 and rank == 0:
+        dist.barrier()
 
 
 def shard(index: Tensor, rank: int, world_size: int) -> Tensor:

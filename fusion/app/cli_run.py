@@ -35,17 +35,27 @@ def train(
         Path | None, typer.Option("--out", "-o", help="Model folder (default: OUTPUT/model).")
     ] = None,
     progress: Progress = True,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Processes training data-parallel on this machine (spawns torchrun)."
+        ),
+    ] = 1,
 ) -> None:
     """Fit the configured model on the cohort's training part and save it.
 
     With an official split (MOGONET, BRCA) the model is fitted on the training part and scored on
     the test part; otherwise on every sample. Writes the model folder (weights, config, id maps,
-    the pruned KG) and ``test_metrics.json``.
+    the pruned KG) and ``test_metrics.json``. ``--nproc N`` trains on N processes
+    (``torchrun --standalone --nproc_per_node N -m fusion train ...``, which also runs as it is,
+    with torchrun's options for several machines); only the first writes.
 
     Example:
 
-      kgfusion train rosmap.yaml -o kgfusion-out/rosmap/model
+      kgfusion train rosmap.yaml -o kgfusion-out/rosmap/model --nproc 2
     """
+    if nproc > 1:
+        raise typer.Exit(code=_torchrun(nproc, config, out, progress))
     from fusion.app.run import fit_from_config
 
     try:
@@ -55,9 +65,24 @@ def train(
         result = fit_from_config(run, out=out, progress=progress)
     except ERRORS as error:
         raise fail(error) from None
+    if not result.written:  # a rank > 0 of a data-parallel run
+        return
     typer.echo(f"saved model to {result.model_dir}")
     if result.test_metrics:
         typer.echo(f"test ({result.n_test} samples): {_metrics_line(result.test_metrics)}")
+
+
+def _torchrun(nproc: int, config: Path, out: Path | None, progress: bool) -> int:
+    """Run ``kgfusion train`` on ``nproc`` local processes under torchrun; its exit code."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc_per_node", str(nproc), "-m", "fusion", "train", str(config)]
+    command += (["--out", str(out)] if out is not None else []) + [
+        "--progress" if progress else "--no-progress"
+    ]
+    return subprocess.run(command, check=False).returncode
 
 
 def evaluate(

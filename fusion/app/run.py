@@ -10,6 +10,7 @@ configuration (data) into a :class:`RunData` (the KG, the cohort and its train/t
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,12 +177,14 @@ def prepare(config: RunConfig, progress: bool = True, record: RunRecord | None =
 
 @dataclass(frozen=True)
 class FitResult:
-    """What :func:`fit_from_config` produced."""
+    """What :func:`fit_from_config` produced; ``written`` is False on the ranks > 0 of a
+    data-parallel run (they write nothing, and hold no test metrics)."""
 
     estimator: Any
     model_dir: Path
     test_metrics: dict[str, float]
     n_test: int
+    written: bool = True
 
 
 def scores(estimator: Any, cohort: Cohort) -> dict[str, float]:
@@ -221,6 +224,11 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
     (for explanations), ``test_metrics.json`` when there is a test part, and ``run.json``. The
     folder is written whole or not at all, and a folder that kgfusion did not write is refused.
 
+    Started by ``torchrun`` (``WORLD_SIZE`` above 1), it trains data-parallel: every process
+    reads the data (rank 0 first, so that it alone builds and caches the KG), the ranks train
+    one model together (:mod:`gnn.distributed`), and only rank 0 writes the folder (the record
+    says ``world_size``); the other ranks return their (identical) estimator and write nothing.
+
     Raises
     ------
     ConfigError
@@ -230,7 +238,10 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
     fusion.InvalidParameterError
         For a bad model parameter, before the KG is built.
     """
-    from fusion.models import is_model_dir
+    import torch.distributed as dist
+
+    from fusion.models.tensors import resolve_device
+    from gnn.distributed import init_distributed, is_main_process
 
     folder = Path(out) if out is not None else config.output / "model"
     if not is_kg_model(config.model.name):
@@ -239,22 +250,46 @@ def fit_from_config(config: RunConfig, out: Path | None = None, progress: bool =
             "kgfusion model (baselines run in evaluate)"
         )
         raise ConfigError(msg)
-    record = _record("model", config)
     _model(config, None, progress)  # validates the parameters before the KG is built
-    with staged_folder(folder, "model", recognise=is_model_dir) as staging:
-        data = prepare(config, progress, record)
+    started = init_distributed(resolve_device(str(config.model.params.get("device", "auto"))))
+    try:
+        return _fit_and_save(config, folder, progress and is_main_process())
+    finally:
+        if started:
+            dist.destroy_process_group()
+
+
+def _fit_and_save(config: RunConfig, folder: Path, progress: bool) -> FitResult:
+    """:func:`fit_from_config` after its checks; writes only on rank 0."""
+    from fusion.models import is_model_dir
+    from gnn.distributed import main_process_first, world
+
+    rank, world_size = world()
+    record = _record("model", config)
+    # rank 0 checks the destination before any work; the other ranks write nothing
+    output = staged_folder(folder, "model", recognise=is_model_dir) if rank == 0 else nullcontext()
+    with output as staging:
+        with main_process_first():
+            data = prepare(config, progress, record)
         estimator = _model(config, data.kg, progress)
         with record.stage("fit"):
             estimator.fit(data.train)
-        metrics = scores(estimator, data.test) if data.test is not None else {}
         n_test = 0 if data.test is None else data.test.n_samples
+        if staging is None:
+            return FitResult(estimator, folder, {}, n_test, written=False)
+        metrics = scores(estimator, data.test) if data.test is not None else {}
         estimator.save(staging)
         if data.kg is not None and hasattr(estimator, "graph_"):
             save_kg(data.kg.subgraph(estimator.graph_.node_ids), staging / _MODEL_KG)
         (staging / "test_metrics.json").write_text(
             json.dumps({"n_test": n_test, **metrics}, indent=1)
         )
-        record.results = {"n_train": data.train.n_samples, "n_test": n_test, "test": metrics}
+        record.results = {
+            "n_train": data.train.n_samples,
+            "n_test": n_test,
+            "test": metrics,
+            "world_size": world_size,
+        }
         record.write(staging)
     return FitResult(estimator, folder, metrics, n_test)
 

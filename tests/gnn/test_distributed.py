@@ -107,6 +107,7 @@ def two_ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     return [torch.load(folder / f"rank{r}.pt") for r in range(2)]
 
 
+@pytest.mark.slow
 def test_two_processes_take_the_one_process_steps(two_ranks: list[dict]) -> None:
     torch.set_num_threads(1)
     state, losses = _epochs()
@@ -128,6 +129,7 @@ def test_two_processes_take_the_one_process_steps(two_ranks: list[dict]) -> None
     assert not torch.equal(state["input.weight"], _net().state_dict()["input.weight"])  # trained
 
 
+@pytest.mark.slow
 def test_ranks_early_stop_together_on_one_model(two_ranks: list[dict]) -> None:
     (first, val_first), (second, val_second) = (rank["train"] for rank in two_ranks)
     assert val_first == val_second and len(val_first) == CONFIG.max_epochs
@@ -135,6 +137,7 @@ def test_ranks_early_stop_together_on_one_model(two_ranks: list[dict]) -> None:
         assert torch.equal(value, second[name]), name
 
 
+@pytest.mark.slow
 def test_rows_gather_in_rank_order_and_batches_must_split(two_ranks: list[dict]) -> None:
     assert two_ranks[0]["rows"].tolist() == [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]
     assert all("batches of 1 patients cannot be split over 2" in r["error"] for r in two_ranks)
