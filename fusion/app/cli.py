@@ -15,6 +15,7 @@ from fusion.app.cli_demo import demo
 from fusion.app.cli_explore import explore
 from fusion.app.cli_faithfulness import faithfulness
 from fusion.app.cli_federated import federated
+from fusion.app.cli_pretrain import pretrain
 from kg.cli import app as kg_app
 
 __all__ = ["app"]
@@ -31,6 +32,7 @@ app.command("contrast")(contrast)
 for _command in (_cli_run.train, _cli_run.evaluate, _cli_run.predict, _cli_run.explain):
     app.command()(_command)
 app.command("faithfulness")(faithfulness)
+app.command("pretrain")(pretrain)
 app.command("federated")(federated)
 app.command("store")(_cli_store.store)
 app.command("query")(_cli_store.query)

@@ -11,6 +11,7 @@ Example ``run.yaml``::
     model:
       name: kgfusion
       params: {n_ensemble: 3, random_state: 0}
+      pretrained: null            # or an encoder folder from `kgfusion pretrain`
     evaluation:
       protocol: official          # official | cv
       seeds: [0, 1, 2, 3, 4]
@@ -163,6 +164,9 @@ class ModelSection(_Section):
 
     name: str = "kgfusion"
     params: dict[str, Any] = Field(default_factory=dict)
+    #: An encoder folder (``kgfusion pretrain``), relative to the YAML file's folder; passed
+    #: to the estimator as its ``pretrained`` parameter.
+    pretrained: Path | None = None
 
     @field_validator("name")
     @classmethod
@@ -262,7 +266,16 @@ class RunConfig(_Section):
         )
         _check_cohort(cohort, origin)
         output = resolve(self.output, "output", must_exist=False)
-        return self.model_copy(update={"kg": kg, "cohort": cohort, "output": output})
+        model = self.model
+        if model.pretrained is not None:
+            if "pretrained" in model.params:
+                msg = f"{origin}: model.pretrained: give it or model.params.pretrained, not both"
+                raise ConfigError(msg)
+            path = resolve(model.pretrained, "model.pretrained")
+            params = {**model.params, "pretrained": str(path)}
+            model = model.model_copy(update={"pretrained": path, "params": params})
+        update = {"kg": kg, "cohort": cohort, "model": model, "output": output}
+        return self.model_copy(update=update)
 
 
 def _check_cohort(cohort: CohortSection, origin: str) -> None:
