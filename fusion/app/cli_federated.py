@@ -83,7 +83,8 @@ def federated(
 
     Sites are hospitals of tissue-source sites (the largest SITES-1 sites, then the rest pooled);
     test patients are held out (cohort.holdout, default 25 %); each site standardises its own
-    data. Writes history.json (per round: test and site metrics, bytes) and weights.npz.
+    data. Writes history.json (per round: test and site metrics, bytes) and weights.npz (the
+    round of lowest validation loss over the sites; the server writes its last round's).
 
     Example:
 
@@ -108,12 +109,14 @@ def federated(
         raise fail(error) from None
     for rnd, scores in enumerate(history.central):
         typer.echo(f"round {rnd}: " + "  ".join(f"{k}={v:.3f}" for k, v in scores.items()))
+    typer.echo(f"kept round {history.best_round} (lowest validation loss over the sites)")
     record = {
         "central": history.central, "distributed": history.distributed, "fit": history.fit,
         "bytes_up": history.bytes_up, "bytes_down": history.bytes_down,
+        "best_round": history.best_round,
     }  # fmt: skip
     keys = list(federation.network.build(0).state_dict())
-    _save(folder, record, history.weights, keys)
+    _save(folder, record, history.best_weights, keys)
 
 
 def _dp(noise: float | None, clip: float) -> Any:

@@ -3,7 +3,7 @@
 :func:`tcga_federation` groups a TCGA cohort's tissue-source sites into hospitals, holds out test
 patients (in no site's training) and prepares each hospital's data and the shared network;
 :meth:`Federation.run` trains it in one process with FedAvg or FedProx (optionally DP-SGD) and
-scores the global model on the held-out patients after every round; :meth:`Federation.run_alone`
+scores the global model on the held-out patients after every round; :meth:`Federation.fit_alone`
 trains one site on its own with the same local loop, for the "each site alone" comparison.
 """
 
@@ -92,12 +92,12 @@ class Federation:
         )
         return simulate(clients, chosen, rounds)
 
-    def run_alone(self, name: str, seed: int = 0) -> tuple[float, dict[str, float]]:
-        """Train site ``name`` alone with the estimator's ``max_epochs`` and ``patience``
-        (early-stopped on its validation part); the test loss and metrics."""
+    def fit_alone(self, site: SiteData, seed: int = 0) -> tuple[float, dict[str, float]]:
+        """Train on ``site`` alone (one of :attr:`sites`, or a pooled site for the centralised
+        reference) with the estimator's ``max_epochs`` and ``patience``, early-stopped on its
+        validation part; the held-out test loss and metrics."""
         model = self.network.build(seed)
         e = self.network.estimator
-        site = self.sites[name]
         local_fit(model, self.network, site, epochs=e.max_epochs, patience=e.patience, seed=seed)
         return evaluate_site(model, self.network, self.test)
 

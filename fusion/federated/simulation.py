@@ -150,6 +150,11 @@ class FederatedHistory:
         Every message a client sent.
     weights : list of ndarray
         The final global weights.
+    best_round : int
+        The round whose global weights had the lowest validation loss over the sites (their
+        patient-weighted mean): federated early stopping, chosen without the central test.
+    best_weights : list of ndarray
+        The global weights of ``best_round``.
     """
 
     central: list[dict[str, float]] = field(default_factory=list)
@@ -159,6 +164,8 @@ class FederatedHistory:
     bytes_down: list[int] = field(default_factory=list)
     messages: list[MessageRecord] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
+    best_round: int = 0
+    best_weights: list[np.ndarray] = field(default_factory=list)
 
 
 def _central(strategy: Any, history: FederatedHistory, rnd: int, parameters: Any) -> None:
@@ -208,6 +215,9 @@ def simulate(clients: Mapping[str, Any], strategy: Any, rounds: int) -> Federate
         evaluated = [(proxy, proxy.evaluate(ins, None, rnd)) for proxy, ins in asked]
         loss, metrics = strategy.aggregate_evaluate(rnd, evaluated, [])
         history.distributed.append({"loss": float(loss), **metrics})
+        if rnd == 1 or loss < history.distributed[history.best_round - 1]["loss"]:
+            history.best_round = rnd
+            history.best_weights = _common.parameters_to_ndarrays(parameters)
     history.weights = _common.parameters_to_ndarrays(parameters)
     return history
 

@@ -4,11 +4,18 @@ what the sites send: only weights of the model's shapes and scalar metrics."""
 from __future__ import annotations
 
 import io
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
+from typer.testing import CliRunner
 
 pytest.importorskip("flwr")
 pytest.importorskip("opacus")
@@ -16,6 +23,8 @@ pytest.importorskip("opacus")
 from _cohorts import tiny_cohort, tiny_kg
 
 from fusion import AlignmentError, CohortError, InvalidParameterError
+from fusion.app.cli import app
+from fusion.app.config import RunConfig
 from fusion.federated import (
     DPSettings,
     SiteClient,
@@ -34,6 +43,7 @@ from fusion.federated import (
 )
 from fusion.models import KGFusionClassifier
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tcga_brca_er_federated.yaml"
 SMALL = {"min_seeds": 2, "max_fraction": 1.0, "min_ic": 0.0, "batch_size": 16, "lr": 1e-2}
 
 
@@ -129,6 +139,9 @@ def test_federated_rounds_improve_the_global_model(parts: dict, strategy: str) -
     losses = [r["loss"] for r in history.central]
     assert len(losses) == 5 and losses[-1] < losses[0] - 0.02
     assert history.central[-1]["auc"] > history.central[0]["auc"]
+    # the global model kept is that of the lowest validation loss over the sites
+    site_losses = [r["loss"] for r in history.distributed]
+    assert history.best_round == 1 + int(np.argmin(site_losses))
     # every round moves the weights of every site both ways, each array as a .npy file
     n_bytes = sum(len(npy(w)) for w in get_weights(parts["network"].build(0)))
     assert history.bytes_up == [2 * n_bytes] * 4 and history.bytes_down == [2 * n_bytes] * 4
@@ -182,3 +195,81 @@ def test_strategies_are_named_and_dp_settings_checked() -> None:
     with pytest.raises(InvalidParameterError, match="'noise'"):
         DPSettings(noise=0.0)
     assert make_strategy("fedprox", 3, proximal_mu=0.5).proximal_mu == 0.5
+
+
+def test_the_federated_example_configuration_validates(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KGFUSION_DATA", str(data_dir))
+    config = RunConfig.from_yaml(EXAMPLE)
+    assert config.cohort.modalities == ["mirna"] and config.cohort.holdout is not None
+    assert config.model.params["architecture"] == "hierarchy"
+
+
+GENES = ["TP53", "BRCA1", "EGFR", "PTEN", "KRAS", "MYC", "ERBB2", "ESR1", "GATA3", "PIK3CA"]
+
+
+@pytest.fixture(scope="module")
+def brca_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A multi-omics folder of 80 TCGA-barcoded patients from 3 tissue-source sites, and its run
+    configuration (ER status from the first 4 genes' copy numbers)."""
+    folder = tmp_path_factory.mktemp("brca_like")
+    rng = np.random.default_rng(0)
+    codes = ["AA"] * 36 + ["BB"] * 24 + ["CC"] * 20
+    ids = pd.Index([f"TCGA-{c}-{i:04d}" for i, c in enumerate(codes)], name="sample")
+    cnv = pd.DataFrame(rng.normal(size=(len(ids), len(GENES))), index=ids, columns=GENES)
+    signal = cnv.iloc[:, :4].sum(axis=1) + 0.5 * rng.normal(size=len(ids))
+    er = np.where(signal > 0, "positive", "negative")
+    cnv.to_csv(folder / "cnv.csv")
+    pd.DataFrame({"er_status": er}, index=ids).to_csv(folder / "clinical.csv")
+    config = {
+        "cohort": {
+            "format": "multiomics", "path": str(folder), "modalities": ["cnv"],
+            "label": {"column": "er_status", "positive": "positive", "negative": "negative"},
+        },
+        "model": {"name": "kgfusion", "params": {**SMALL, "min_seeds": 1, "hidden": 4}},
+        "output": str(folder / "out"),
+    }  # fmt: skip
+    (folder / "run.yaml").write_text(yaml.safe_dump(config))
+    return folder / "run.yaml"
+
+
+def test_the_command_line_simulates_and_keeps_the_best_round(brca_like: Path) -> None:
+    out = brca_like.parent / "sim"
+    args = ["federated", str(brca_like), "--sites", "2", "--rounds", "2", "-o", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "round 2: loss=" in result.output
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["central"]) == 3 and history["best_round"] in (1, 2)
+    assert len(history["bytes_up"]) == 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow  # three processes, each importing torch and Flower
+def test_a_server_and_two_site_processes_federate_on_loopback(brca_like: Path) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    out = brca_like.parent / "served"
+    base = [sys.executable, "-m", "fusion", "federated", str(brca_like), "--sites", "2"]
+    common = ["--rounds", "2", "--address", address]
+    server = subprocess.Popen([*base, *common, "--role", "server", "-o", str(out)])
+    sites = [
+        subprocess.Popen([*base, *common, "--role", "site", "--site", name], stdout=subprocess.PIPE)
+        for name in ("H1", "H2")
+    ]
+    try:
+        outputs = [site.communicate(timeout=120)[0].decode() for site in sites]
+        assert server.wait(timeout=60) == 0
+    finally:
+        for process in (server, *sites):
+            process.kill()
+    assert all("federation finished" in text for text in outputs)
+    history = json.loads((out / "history.json").read_text())
+    assert [r for r, _ in history["loss"]] == [1, 2]  # the sites' validation loss, each round
+    weights = np.load(out / "weights.npz")
+    assert weights.files and all(np.isfinite(weights[k]).all() for k in weights.files)
