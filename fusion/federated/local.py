@@ -152,6 +152,9 @@ def dp_fit(
     ``accountant`` (an :class:`opacus.accountants.RDPAccountant`, one per site for the whole
     federation) is advanced by every step. Returns the mean loss of the sampled batches.
     """
+    if network.task == "survival":
+        msg = "dp_fit: DP-SGD clips each patient's gradient, but the Cox partial likelihood of a survival network couples the patients of a batch (a patient alone has no risk set); train survival models without dp."
+        raise InvalidParameterError(msg)
     optimizers = require("opacus.optimizers")
     inputs, target = site.train
     n = len(inputs)
