@@ -52,6 +52,7 @@ QUICK = {
     "edges": 20000,
     "features": 500,
     "kg_sweep": [1000, 2000],
+    "sweep_patients": 200,
 }
 SIGNAL_GENES = 10
 
