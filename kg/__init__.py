@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # the lazily exported names, for type checkers and readers
     from kg.rdf import read_rdf
     from kg.rdf_export import to_rdf, write_turtle
     from kg.schema import EDGE_COLUMNS, NODE_COLUMNS, NODE_TYPES, make_edges, make_nodes
-    from kg.specificity import coverage, information_content, reach_counts
+    from kg.specificity import coverage, information_content, reach_counts, reachability
     from kg.store import load_kg, save_kg
     from kg.tables import (
         read_edge_table,
@@ -117,6 +117,7 @@ __all__ = [
     "neighborhood",
     "path_edges",
     "reach_counts",
+    "reachability",
     "read_edge_table",
     "read_gaf",
     "read_gene2go",
@@ -178,7 +179,7 @@ _EXPORTS = {
     ),
     "kg.rdf": ("read_rdf",),
     "kg.rdf_export": ("to_rdf", "write_turtle"),
-    "kg.specificity": ("coverage", "information_content", "reach_counts"),
+    "kg.specificity": ("coverage", "information_content", "reach_counts", "reachability"),
     "kg.schema": ("EDGE_COLUMNS", "NODE_COLUMNS", "NODE_TYPES", "make_edges", "make_nodes"),
     "kg.store": ("load_kg", "save_kg"),
     "kg.folders": ("swap_in",),

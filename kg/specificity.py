@@ -31,9 +31,12 @@ from kg.graph import KnowledgeGraph
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-__all__ = ["coverage", "information_content", "reach_counts"]
+__all__ = ["coverage", "information_content", "reach_counts", "reachability"]
 
 _IC_CACHE: weakref.WeakKeyDictionary[KnowledgeGraph, dict[tuple, pd.Series]] = (
+    weakref.WeakKeyDictionary()
+)
+_ADJACENCY_CACHE: weakref.WeakKeyDictionary[KnowledgeGraph, dict[tuple | None, csr_matrix]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -69,12 +72,62 @@ def _reach_counts(adjacency: csr_matrix, seeds: np.ndarray) -> np.ndarray:
 
 
 def _graph_adjacency(kg: KnowledgeGraph, relations: Iterable[str] | None) -> csr_matrix:
-    """The ``(N, N)`` adjacency of ``kg``'s edges along ``relations`` (all if ``None``)."""
-    src, dst = kg.edge_rows
-    if relations is not None:
-        followed = kg.edges["relation"].isin(list(relations)).to_numpy()
-        src, dst = src[followed], dst[followed]
-    return adjacency_matrix(src, dst, kg.number_of_nodes())
+    """The ``(N, N)`` adjacency of ``kg``'s edges along ``relations`` (all if ``None``), built
+    once per graph and relation set."""
+    key = None if relations is None else tuple(sorted(set(relations)))
+    cached = _ADJACENCY_CACHE.setdefault(kg, {})
+    if key not in cached:
+        src, dst = kg.edge_rows
+        if key is not None:
+            followed = kg.edges["relation"].isin(key).to_numpy()
+            src, dst = src[followed], dst[followed]
+        cached[key] = adjacency_matrix(src, dst, kg.number_of_nodes())
+    return cached[key]
+
+
+def reachability(
+    kg: KnowledgeGraph,
+    sources: Iterable[str],
+    targets: Iterable[str] | None = None,
+    *,
+    relations: Iterable[str] | None = None,
+) -> csr_matrix:
+    """Which ``targets`` each of ``sources`` reaches, following edges forward (itself included).
+
+    For genes and terms this is the true-path rule: a gene reaches the terms it is annotated
+    to and all their superterms. One breadth-first search of all sources at once over a sparse
+    adjacency built once per graph (:func:`reach_counts` sums its columns).
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph.
+    sources : iterable of str
+        Start node ids, one row each in this order (unknown ids raise
+        :class:`kg.UnknownNodeError`).
+    targets : iterable of str, optional
+        Node ids, one column each in this order (default: every node, in node order).
+    relations : iterable of str, optional
+        Relations followed (default: all).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Boolean ``(len(sources), len(targets))`` matrix.
+
+    Examples
+    --------
+    >>> from kg import make_edges, make_nodes
+    >>> nodes = make_nodes(["g1", "g2", "T1", "T2"], ["gene", "gene", "go_term", "go_term"], "x")
+    >>> edges = make_edges(["g1", "g2", "T1"], ["involved_in", "involved_in", "is_a"], ["T1", "T2", "T2"], "x")
+    >>> reachability(KnowledgeGraph(nodes, edges), ["g1", "g2"], ["T1", "T2"]).toarray().tolist()
+    [[True, True], [False, True]]
+    """
+    index = kg.nodes.index
+    reach = _reach(_graph_adjacency(kg, relations), index.get_indexer(kg.check_nodes(sources)))
+    if targets is None:
+        return reach
+    return reach.tocsc()[:, index.get_indexer(kg.check_nodes(targets))].tocsr()
 
 
 def reach_counts(

@@ -113,6 +113,8 @@ def test_cli_end_to_end(workspace: Path) -> None:
         str(workspace / "cohort"),
         "-p",
         patient,
+        "--method",
+        "contribution",
         "--decompose",
         cwd=workspace,
     )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from enum import Enum
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from fusion._exceptions import FusionError
+from fusion.app._explain_output import ExplainFormat, emit_explanations
+from fusion.app._explain_output import write_or_echo as _write_or_echo  # noqa: F401 (cli_contrast, cli_faithfulness)
 from fusion.app._options import (
     ERRORS,
     ConfigArg,
@@ -23,6 +24,10 @@ from fusion.app._options import (
 from fusion.data.formats import CohortFormat
 
 __all__ = ["evaluate", "explain", "predict", "train"]
+
+#: ``kgfusion explain --max-share`` default: :data:`fusion.explanations.explanation.MAX_SHARE`
+#: (a test keeps them equal; not imported, so that the command line starts at once).
+MAX_SHARE = 0.1
 
 
 def _metrics_line(metrics: dict[str, float]) -> str:
@@ -156,17 +161,6 @@ def _part(cohort: Any, part: str) -> Any:
     return train if part == "train" else test
 
 
-class ExplainFormat(str, Enum):
-    """Output formats of ``kgfusion explain``."""
-
-    table = "table"
-    json = "json"
-    graphml = "graphml"
-    ttl = "ttl"
-    png = "png"
-    html = "html"
-
-
 def explain(
     model: Annotated[
         Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
@@ -183,23 +177,30 @@ def explain(
     namespace: Annotated[
         str | None, typer.Option(help="Keep one namespace, e.g. biological_process.")
     ] = None,
-    method: Method = ExplainMethod.contribution,
+    method: Method = ExplainMethod.ig_features,
     decompose: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--decompose",
-            help="Score the terms (of --type/--namespace) by their own inputs' scores (Explanation.decompose; use with --method ig_features).",
+            "--decompose/--no-decompose",
+            help="Score the terms by their own inputs' scores, each ontology's nested and overlapping terms competing for them (Explanation.decompose_terms). Default: on for --method ig_features, the one method scoring the inputs.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     threshold: Annotated[
         float,
         typer.Option(
-            help="With --decompose: z-score above which a term takes its inputs from its superterms and overlapping terms."
+            help="Decomposition: z-score above which a term takes its inputs from its superterms and overlapping terms."
         ),
     ] = 3.0,
     min_inputs: Annotated[
-        int, typer.Option(help="With --decompose: terms reached by fewer inputs score 0.")
+        int, typer.Option(help="Decomposition: terms reached by fewer inputs score 0.")
     ] = 2,
+    max_share: Annotated[
+        float,
+        typer.Option(
+            help="Leave out terms reached by more than this share of the patient's linked inputs (near-roots; terms of at most 10 inputs stay); 1 keeps every term."
+        ),
+    ] = MAX_SHARE,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
     format_in: FormatIn = CohortFormat.auto,
     out: Annotated[
@@ -219,11 +220,15 @@ def explain(
 ) -> None:
     """Explain patients' predictions as subgraphs of the knowledge graph.
 
+    By default the input genes are attributed by integrated gradients (--method ig_features) and
+    the terms scored by decomposition (see docs/explanations.md); terms reached by more than
+    --max-share of the patient's inputs are left out.
+
     table/json print the top nodes (json adds the subgraph's nodes and edges; both go to --out
     when given); the table leaves out nodes scoring 0 unless --include-zero (json keeps --top
-    rows). graphml, png and html write
-    the explanation subgraph (exit 2 when no top node is within --max-len hops of an input,
-    saying which --max-len would reach one); ttl writes RDF to query with SPARQL.
+    rows). graphml, png and html write the explanation subgraph (exit 2 when there is no node
+    of --type to draw, or no top node is within --max-len hops of an input, saying which
+    --max-len would reach one); ttl writes RDF to query with SPARQL.
 
     Examples:
 
@@ -231,7 +236,9 @@ def explain(
 
       kgfusion explain -m M -d D -p test_0 -p test_1 -f ttl -o explanations.ttl
 
-      kgfusion explain -m M -d D -p test_0 --method ig_features --decompose --type pathway
+      kgfusion explain -m M -d D -p test_0 --type pathway --max-share 1
+
+      kgfusion explain -m M -d D -p test_0 --method contribution --type pathway
     """
     from fusion.app.run import load_model
     from fusion.explanations import explain as explain_patients
@@ -244,120 +251,36 @@ def explain(
             and len(patient) != 1
         ):
             raise FusionError(f"--format {format.value} draws one patient; got {len(patient)}")
+        decomposes, share = _decomposes(method, decompose), _share(max_share)
         estimator = load_model(model)
         cohort = read_data(data, format_in)
-        explanations = explain_patients(estimator, cohort, patient, method.value)
+        explanations = explain_patients(estimator, cohort, patient, method.value, decompose=False)
         types = node_type or None
-        if decompose:
+        if decomposes:
             explanations = [
-                e.decompose(types, namespace, min_inputs=min_inputs, threshold=threshold)
-                for e in explanations
+                e.decompose_terms(min_inputs=min_inputs, threshold=threshold) for e in explanations
             ]
-        _emit_explanations(
+        explanations = [replace(e, max_share=share) for e in explanations]
+        emit_explanations(
             explanations, format, out, top, types, namespace, max_len, not include_zero
         )
     except ERRORS as error:
         raise fail(error) from None
 
 
-def _emit_explanations(
-    explanations: list[Any],
-    fmt: ExplainFormat,
-    out: Path | None,
-    k: int,
-    types: Any,
-    namespace: str | None,
-    max_len: int = 3,
-    nonzero: bool = True,
-) -> None:
-    import networkx as nx
-
-    from fusion.explanations import plot_subgraph, write_html, write_turtle
-
-    if fmt is ExplainFormat.ttl:
-        write_turtle(explanations, out, k=k, subgraph_k=k, max_len=max_len)
-    elif fmt is ExplainFormat.png:
-        plot_subgraph(explanations[0], out, k=k, types=types, max_len=max_len)
-    elif fmt is ExplainFormat.html:
-        write_html(explanations[0], out, k=k, types=types, max_len=max_len)
-    elif fmt is ExplainFormat.graphml:
-        graph = explanations[0].subgraph(k, types, namespace, max_len=max_len)
-        _check_reached(explanations[0], graph, k, max_len)
-        nx.write_graphml(_graphml_safe(graph), out)
-    else:
-        table_only = nonzero and fmt is ExplainFormat.table  # json keeps k rows for programs
-        tables = {e.patient: e.top(k, types, namespace, nonzero=table_only) for e in explanations}
-        if fmt is ExplainFormat.table:
-            lines = []
-            for patient, table in tables.items():
-                e = next(x for x in explanations if x.patient == patient)
-                output = f"p={e.probability:.3f}" if e.risk is None else f"log-risk {e.risk:.3f}"
-                lines.append(
-                    f"patient {patient}: predicted {e.prediction} ({output}), method {e.method}"
-                )
-                lines.append(
-                    table.to_string(index=False) if len(table) else "(no node scores above 0)"
-                )
-                n_zero = min(k, len(e.ranking(types, namespace))) - len(table)
-                if n_zero > 0:
-                    lines.append(f"({n_zero} more node(s) score 0; --include-zero lists them)")
-            _write_or_echo("\n".join(lines), out)
-        else:
-            payload = [
-                {
-                    "patient": e.patient,
-                    "prediction": e.prediction,
-                    "probability": e.probability,
-                    "risk": e.risk,
-                    "top": tables[e.patient].to_dict(orient="records"),
-                    "subgraph": nx.node_link_data(
-                        _graphml_safe(e.subgraph(k, types, namespace, max_len=max_len)),
-                        edges="edges",
-                    ),
-                }
-                for e in explanations
-            ]
-            _write_or_echo(json.dumps(payload, indent=1, default=str), out)
-        return
-    typer.echo(f"wrote {out}")
+def _decomposes(method: ExplainMethod, decompose: bool | None) -> bool:
+    """``--decompose/--no-decompose``, by default on for ig_features (as ``fusion.explain``)."""
+    if decompose is None:
+        return method is ExplainMethod.ig_features
+    if decompose and method is not ExplainMethod.ig_features:
+        raise FusionError(
+            f"--decompose decomposes the inputs' own scores onto the terms: it needs --method "
+            f"ig_features; --method {method.value} scores the concept nodes (pass --no-decompose)"
+        )
+    return decompose
 
 
-def _write_or_echo(text: str, out: Path | None) -> None:
-    """Print ``text``, or write it to ``out`` (whole: a temporary file renamed into place)."""
-    if out is None:
-        typer.echo(text)
-        return
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(text + "\n", encoding="utf-8")
-    partial.replace(out)
-    typer.echo(f"wrote {out}")
-
-
-def _check_reached(explanation: Any, graph: Any, k: int, max_len: int) -> None:
-    """Refuse to write an explanation subgraph without nodes (no top node reached)."""
-    if len(graph):
-        return
-    unreached = graph.graph.get("unreached", [])
-    hops = explanation.hops_from_inputs(unreached)
-    hint = f"; the nearest is {hops} hops away: pass --max-len {hops}" if hops else ""
-    raise FusionError(
-        f"no top node of {explanation.patient!r} is within --max-len {max_len} hops of an input "
-        f"feature ({len(unreached)} of the top {k} unreached), nothing to write{hint}"
-    )
-
-
-def _graphml_safe(graph: Any) -> Any:
-    """A copy whose attributes are GraphML scalars (lists joined with ``|``, None dropped)."""
-    import networkx as nx
-
-    def clean(data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: "|".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v
-            for k, v in data.items()
-            if v is not None
-        }
-
-    safe = nx.MultiDiGraph(**clean(dict(graph.graph)))
-    safe.add_nodes_from((n, clean(d)) for n, d in graph.nodes(data=True))
-    safe.add_edges_from((u, v, key, clean(d)) for u, v, key, d in graph.edges(keys=True, data=True))
-    return safe
+def _share(max_share: float) -> float | None:
+    if not 0.0 < max_share <= 1.0:
+        raise FusionError(f"--max-share must be in (0, 1]; got {max_share}")
+    return None if max_share == 1.0 else max_share

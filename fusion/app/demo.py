@@ -349,7 +349,9 @@ def run_demo(
                 chosen = pick_patients(test, proba, model.classes_)
                 others = [s for s in test.samples if s not in chosen]
                 extra = others[: max(demo_size.n_aggregate - len(chosen), 0)]
-                explained = explain(model, test, [*chosen, *extra], n_steps=demo_size.n_steps)
+                explained = explain(
+                    model, test, [*chosen, *extra], "contribution", n_steps=demo_size.n_steps
+                )
                 decomposed = None
                 if planted:
                     genes = explain(

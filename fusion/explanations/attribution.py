@@ -254,11 +254,12 @@ def explain(
     estimator: ExplainableEstimator,
     cohort: Cohort,
     patients: Sequence[str] | None = None,
-    method: str = "contribution",
+    method: str = "ig_features",
     *,
     n_steps: int = 32,
     batch_size: int = 64,
     target: str | None = None,
+    decompose: bool | None = None,
 ) -> list[Explanation]:
     """Explain the ensemble's prediction of each patient (:func:`gnn.attribution.attribute`).
 
@@ -280,8 +281,9 @@ def explain(
         The patients' data.
     patients : sequence of str, optional
         Sample ids to explain (default: every sample of ``cohort``).
-    method : {"contribution", "ig", "ig_features"}
-        Attribution method (see :func:`gnn.attribute`) (default: ``"contribution"``).
+    method : {"ig_features", "contribution", "ig"}
+        Attribution method (see :func:`gnn.attribute`) (default: ``"ig_features"``: the input
+        genes' own attributions, with the terms scored by decomposition, see ``decompose``).
     n_steps, batch_size : int
         Passed to :func:`gnn.attribution.attribute`.
     target : str, optional
@@ -289,6 +291,12 @@ def explain(
         for one class (:func:`contrast`); ``probability`` is then that class's (default: each
         patient's predicted class, recorded as ``model["explained"]`` =
         :data:`PREDICTED_CLASS`).
+    decompose : bool, optional
+        Score the terms by decomposing the inputs' scores onto them
+        (:meth:`Explanation.decompose_terms`: each ontology's nested and overlapping terms
+        compete for the genes; the inputs keep their attributions) (default: ``None``, which
+        decomposes for ``method="ig_features"``, the one method scoring the inputs; ``False``
+        leaves its terms at 0).
 
     Returns
     -------
@@ -300,13 +308,15 @@ def explain(
     AlignmentError
         If a patient id is not a sample of ``cohort``.
     InvalidParameterError
-        If ``target`` is not a class of the model (or the model is a survival model).
+        If ``target`` is not a class of the model (or the model is a survival model), or
+        ``decompose=True`` with a method other than ``"ig_features"``.
     """
     import torch
 
     from fusion.models.estimator import cohort_batch
     from gnn.attribution import attribute
 
+    decompose = _decomposes(method, decompose)
     if patients is not None:
         unknown = [p for p in patients if p not in cohort.samples]
         if unknown:
@@ -342,7 +352,7 @@ def explain(
         **predicted.provenance,
     }
     kg = explanation_kg(estimator)
-    return [
+    explanations = [
         Explanation(
             kg,
             pd.Series(scores[b].cpu().numpy(), index=node_ids),
@@ -356,3 +366,21 @@ def explain(
         )
         for b, patient in enumerate(cohort.samples)
     ]
+    return [e.decompose_terms() for e in explanations] if decompose else explanations
+
+
+def _decomposes(method: str, decompose: bool | None) -> bool:
+    """Whether :func:`explain` decomposes: by default for ``"ig_features"`` only."""
+    if decompose is None:
+        return method == "ig_features"
+    if not isinstance(decompose, bool):
+        msg = f"The 'decompose' parameter of explain must be a bool or None. Got {decompose!r} instead."
+        raise InvalidParameterError(msg)
+    if decompose and method != "ig_features":
+        msg = (
+            f"explain(decompose=True) decomposes the inputs' own scores onto the terms: it needs "
+            f"method='ig_features'; method={method!r} scores the concept nodes (pass "
+            "decompose=False, or method='ig_features')."
+        )
+        raise InvalidParameterError(msg)
+    return decompose

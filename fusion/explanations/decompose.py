@@ -11,7 +11,9 @@ Here the terms *compete* for the inputs instead:
    inputs are removed from all its superterms, which are then scored on their other inputs;
 3. **greedy claiming**, for overlaps outside the hierarchy: the term with the highest z-score
    claims its remaining inputs, which leave every other term; repeated while a term's z-score
-   exceeds ``threshold``;
+   exceeds ``threshold``. Ties go to the more specific term (higher information content, e.g.
+   a pathway whose measured genes equal another's but with fewer unmeasured members), then to
+   the smaller id;
 4. **backfitting** of the claims: each claiming term in turn gives back the inputs that another
    claiming term holds and competes again for the rest, until no input changes owner. Without
    it, a term holding all of a significant term's inputs plus a few of a third one claims first
@@ -31,9 +33,9 @@ from scipy.stats import norm
 
 from fusion._exceptions import InvalidParameterError
 from fusion.data._checks import show
-from kg import KnowledgeGraph, superterms
+from kg import KnowledgeGraph, reachability
 
-__all__ = ["decompose_scores", "membership", "normal_scores"]
+__all__ = ["decompose_groups", "decompose_scores", "membership", "normal_scores"]
 
 
 def normal_scores(values: pd.Series) -> pd.Series:
@@ -60,13 +62,12 @@ def membership(
     """Boolean ``nodes × terms`` table: does the node reach the term in ``kg``?
 
     A node reaches the terms it is annotated to and all their superterms (edges followed
-    forward along ``relations``; default: all), the true-path rule.
+    forward along ``relations``; default: all), the true-path rule (:func:`kg.reachability`);
+    a node does not reach itself.
     """
-    column = {term: i for i, term in enumerate(terms)}
-    table = np.zeros((len(nodes), len(column)), dtype=bool)
-    relations = None if relations is None else tuple(relations)
-    for row, node in enumerate(nodes):
-        table[row, [column[t] for t in superterms(kg, node, relations) if t in column]] = True
+    table = reachability(kg, nodes, terms, relations=relations).toarray()
+    same = pd.Index(nodes).get_indexer(pd.Index(terms))
+    table[same[same >= 0], np.flatnonzero(same >= 0)] = False
     return pd.DataFrame(table, index=pd.Index(nodes, name="id"), columns=pd.Index(terms))
 
 
@@ -87,33 +88,43 @@ def _elim(z: np.ndarray, member: np.ndarray, above: np.ndarray, threshold: float
 
 
 def _best_claim(
-    z: np.ndarray, member: np.ndarray, owner: np.ndarray, eligible: np.ndarray, threshold: float
+    z: np.ndarray,
+    member: np.ndarray,
+    owner: np.ndarray,
+    eligible: np.ndarray,
+    threshold: float,
+    specificity: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The best ``eligible`` term's claim on the inputs no one owns, or ``None``.
 
+    The best term has the highest z-score on its unowned inputs; among equal z-scores the most
+    specific (highest ``specificity``, the terms' information content), then the first column.
     Returns the claimed inputs (a row mask) and the claiming terms: the best one and the
-    eligible terms with the same unowned inputs (the data cannot tell them apart, so they claim
-    together and tie instead of one losing everything). ``None`` when no eligible term scores
-    above ``threshold`` on its unowned inputs.
+    eligible terms with the same unowned inputs *and* the same specificity (neither the data
+    nor the annotations can tell them apart, so they claim together and tie instead of one
+    losing everything). A less specific term with the same unowned inputs does not claim:
+    parsimony gives the inputs to the term that explains them with fewer unmeasured members.
+    ``None`` when no eligible term scores above ``threshold`` on its unowned inputs.
     """
     free = member & (owner == -1)[:, None]
     current = np.where(eligible & free.any(axis=0), _z(z, free), -np.inf)
-    best = int(np.argmax(current))
+    best = int(np.lexsort((-specificity, -current))[0])
     if current[best] <= threshold:
         return None
     rows = free[:, best]
-    return rows, np.flatnonzero(eligible & (free == rows[:, None]).all(axis=0))
+    same = eligible & (free == rows[:, None]).all(axis=0) & (specificity == specificity[best])
+    return rows, np.flatnonzero(same)
 
 
 def _greedy(
-    z: np.ndarray, member: np.ndarray, threshold: float
+    z: np.ndarray, member: np.ndarray, threshold: float, specificity: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Greedy claiming: each input's owner (a group index, -1 for none) and the groups of
     terms that claimed together (see :func:`_best_claim`)."""
     owner = np.full(member.shape[0], -1)
     groups: list[np.ndarray] = []
     open_ = np.ones(member.shape[1], dtype=bool)
-    while (claim := _best_claim(z, member, owner, open_, threshold)) is not None:
+    while (claim := _best_claim(z, member, owner, open_, threshold, specificity)) is not None:
         rows, terms = claim
         owner[rows] = len(groups)
         open_[terms] = False
@@ -127,6 +138,7 @@ def _backfit(
     owner: np.ndarray,
     groups: list[np.ndarray],
     threshold: float,
+    specificity: np.ndarray,
     max_passes: int = 10,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Revisit the greedy claims until no input changes owner (at most ``max_passes`` rounds).
@@ -151,7 +163,7 @@ def _backfit(
                 if h != g and (owner == h).any():
                     owner[released & (owner == -1) & member[:, terms].all(axis=1)] = h
                     taken[terms] = True
-            claim = _best_claim(z, member, owner, ~taken, threshold)
+            claim = _best_claim(z, member, owner, ~taken, threshold, specificity)
             if claim is None:
                 groups[g] = np.array([], dtype=int)
                 continue
@@ -162,16 +174,27 @@ def _backfit(
     return owner, groups
 
 
-def _claim(z: np.ndarray, member: np.ndarray, threshold: float) -> np.ndarray:
+def _claim(
+    z: np.ndarray, member: np.ndarray, threshold: float, specificity: np.ndarray
+) -> np.ndarray:
     """Greedy claiming and backfitting; each term's z-score over the inputs it owns.
 
     A term outside every claiming group scores on the inputs no group owns.
     """
-    owner, groups = _backfit(z, member, *_greedy(z, member, threshold), threshold)
+    greedy = _greedy(z, member, threshold, specificity)
+    owner, groups = _backfit(z, member, *greedy, threshold, specificity)
     scores = _z(z, member & (owner == -1)[:, None])
     for g, terms in enumerate(groups):
         scores[terms] = _z(z, (owner == g)[:, None])[0]
     return np.clip(scores, 0.0, None)
+
+
+def _check_threshold(threshold: object) -> None:
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, (int, float)) and np.isfinite(threshold)
+    ):
+        msg = f"The 'threshold' parameter of decompose must be a finite number. Got {show(threshold)}."
+        raise InvalidParameterError(msg)
 
 
 def decompose_scores(
@@ -182,6 +205,7 @@ def decompose_scores(
     relations: Iterable[str] | None = None,
     min_inputs: int = 2,
     threshold: float = 3.0,
+    specificity: pd.Series | None = None,
 ) -> pd.Series:
     """Each term's z-score over the inputs it keeps after elim and greedy claiming.
 
@@ -200,6 +224,11 @@ def decompose_scores(
     threshold : float
         z-score above which a term takes its inputs from its superterms (elim) and from
         overlapping terms (claiming) (default: ``3.0``, one-sided p ≈ 0.001).
+    specificity : pandas.Series, optional
+        Per term, how specific it is (its information content, :func:`kg.information_content`):
+        of two terms with equal z-scores the more specific claims first, and of two with the
+        same unowned inputs only the more specific claims them (terms left out rank last;
+        default: all equal, so such terms claim together and tie).
 
     Returns
     -------
@@ -212,11 +241,7 @@ def decompose_scores(
         If ``threshold`` is not finite, there are fewer than two input scores, they are all
         equal, or no term is reached by ``min_inputs`` inputs.
     """
-    if isinstance(threshold, bool) or not (
-        isinstance(threshold, (int, float)) and np.isfinite(threshold)
-    ):
-        msg = f"The 'threshold' parameter of decompose must be a finite number. Got {show(threshold)}."
-        raise InvalidParameterError(msg)
+    _check_threshold(threshold)
     if len(input_scores) < 2:
         msg = f"decompose needs at least two scored input nodes; got {len(input_scores)}."
         raise InvalidParameterError(msg)
@@ -249,10 +274,61 @@ def decompose_scores(
                 "these terms (choose other term types, or relations that lead to them)."
             )
         raise InvalidParameterError(msg)
-    kept = member.columns
+    kept = pd.Index(sorted(member.columns))  # column order breaks the last ties: by id
+    member = member[kept]
     above = membership(kg, list(kept), kept, relations).to_numpy(copy=True)  # [t, u]: u above t
     np.fill_diagonal(above, False)
     z = normal_scores(input_scores).to_numpy()
     matrix = _elim(z, member.to_numpy(), above, threshold)
-    scores = _claim(z, matrix, threshold)
+    order = np.zeros(len(kept)) if specificity is None else specificity.reindex(kept).to_numpy()
+    scores = _claim(z, matrix, threshold, np.nan_to_num(order, nan=-np.inf))
     return pd.Series(scores, index=kept, name="score").reindex(terms, fill_value=0.0)
+
+
+def decompose_groups(
+    kg: KnowledgeGraph,
+    input_scores: pd.Series,
+    terms: Sequence[str],
+    *,
+    relations: Iterable[str] | None = None,
+    min_inputs: int = 2,
+    threshold: float = 3.0,
+    specificity: pd.Series | None = None,
+) -> pd.Series:
+    """:func:`decompose_scores` for each ontology among ``terms`` on its own.
+
+    The terms are grouped by node type and namespace (GO's biological process, molecular
+    function and cellular component; Reactome pathways; HPO phenotypes): a gene may well be in
+    a process *and* a component, so terms of different ontologies do not compete for it. A
+    group none of whose terms is reached by ``min_inputs`` inputs scores 0.
+
+    Parameters are those of :func:`decompose_scores`.
+
+    Returns
+    -------
+    pandas.Series
+        Score (``>= 0``) per term, indexed like ``terms``.
+
+    Raises
+    ------
+    InvalidParameterError
+        As :func:`decompose_scores` (but not when some group has no term reached by
+        ``min_inputs`` inputs).
+    """
+    _check_threshold(threshold)
+    groups = kg.nodes.loc[list(terms), ["type", "namespace"]].fillna({"namespace": ""})
+    reached = membership(kg, list(input_scores.index), list(terms), relations).sum(axis=0)
+    scores = pd.Series(0.0, index=pd.Index(terms), name="score")
+    for _, group in groups.groupby(["type", "namespace"], sort=True):
+        ids = list(group.index)
+        if (reached[ids] >= min_inputs).any():
+            scores[ids] = decompose_scores(
+                kg,
+                input_scores,
+                ids,
+                relations=relations,
+                min_inputs=min_inputs,
+                threshold=threshold,
+                specificity=specificity,
+            ).to_numpy()
+    return scores

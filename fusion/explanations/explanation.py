@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cached_property
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,10 +35,17 @@ from fusion._params import check_positive
 from fusion.data._checks import preview
 from fusion.explanations._groups import COMPARE_COLUMNS, GroupQueries
 from fusion.explanations._queries import GraphQueries
-from fusion.explanations.decompose import decompose_scores
+from fusion.explanations._specific import (
+    BROAD_MIN_INPUTS,
+    MAX_SHARE,
+    check_share,
+    input_coverage,
+    specificity,
+)
+from fusion.explanations.decompose import decompose_groups, decompose_scores
 from kg import KnowledgeGraph
 
-__all__ = ["COMPARE_COLUMNS", "TOP_COLUMNS", "Explanation"]
+__all__ = ["BROAD_MIN_INPUTS", "COMPARE_COLUMNS", "MAX_SHARE", "TOP_COLUMNS", "Explanation"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +89,12 @@ class Explanation(GraphQueries, GroupQueries):
     risk : float, optional
         A survival model's predicted risk (log-hazard ratio) of the patient, the explained
         output (``None`` for a classifier or an aggregate).
+    max_share : float or None
+        The default of :meth:`top` and :meth:`ranking` (and so of :meth:`subgraph`, the RDF
+        export and the pictures): terms reached by more than this share of :attr:`inputs`
+        are left out (default: :data:`MAX_SHARE`, ``0.1``; ``None``: keep every node). Set
+        it for everything drawn from one explanation with
+        ``dataclasses.replace(e, max_share=None)``.
 
     Raises
     ------
@@ -110,8 +124,10 @@ class Explanation(GraphQueries, GroupQueries):
     edge_scores: pd.Series | None = field(default=None, repr=False)
     n_patients: int = 1
     risk: float | None = None
+    max_share: float | None = MAX_SHARE
 
     def __post_init__(self) -> None:
+        check_share(self.max_share, "Explanation")
         scores = pd.Series(self.scores, dtype=float, name="score")
         scores.index = pd.Index(self.kg.check_nodes(scores.index), dtype=object, name="id")
         if not np.isfinite(scores.to_numpy()).all():
@@ -123,10 +139,30 @@ class Explanation(GraphQueries, GroupQueries):
         object.__setattr__(self, "model", dict(self.model))
 
     # ------------------------------------------------------------------------------ ranking
+    @cached_property
+    def coverage(self) -> pd.Series:
+        """The share of :attr:`inputs` that reaches each scored node (:func:`kg.coverage`).
+
+        A term's share of the patient's inputs annotated to it or below it (``0`` when none
+        reaches it); an input counts itself. A term most inputs reach summarises the patient,
+        it does not single anything out: :meth:`top` and :meth:`ranking` leave out terms above
+        ``max_share``. Computed once per explanation (and input set).
+        """
+        shares = input_coverage(self.kg, tuple(self.inputs))
+        return shares.reindex(self.scores.index, fill_value=0.0)
+
+    def _share(self, max_share: float | None | str, owner: str) -> float | None:
+        """``max_share`` checked, or the explanation's own for ``"default"``."""
+        return self.max_share if max_share == "default" else check_share(max_share, owner)
+
     def _candidates(
-        self, type: str | Iterable[str] | None, namespace: str | Iterable[str] | None
+        self,
+        type: str | Iterable[str] | None,
+        namespace: str | Iterable[str] | None,
+        max_share: float | None = None,
     ) -> pd.Series:
-        """Scores of the nodes of the given types/namespaces (validated), all if ``None``."""
+        """Scores of the nodes of the given types/namespaces (validated), all if ``None``;
+        without the non-input nodes whose :attr:`coverage` exceeds ``max_share``."""
         nodes = self.kg.nodes.loc[self.scores.index]
         keep = np.ones(len(nodes), dtype=bool)
         types = _as_list(type)
@@ -143,13 +179,26 @@ class Explanation(GraphQueries, GroupQueries):
                 )
                 raise InvalidParameterError(msg)
             keep &= nodes["namespace"].isin(namespaces).to_numpy()
+        if max_share is not None and max_share < 1.0:
+            share = self.coverage.to_numpy()
+            broad = (share > max_share) & (share * len(self.inputs) > BROAD_MIN_INPUTS)
+            keep &= ~(broad & ~self.scores.index.isin(list(self.inputs)))
         return self.scores[keep]
 
     def ranking(
-        self, type: str | Iterable[str] | None = None, namespace: str | Iterable[str] | None = None
+        self,
+        type: str | Iterable[str] | None = None,
+        namespace: str | Iterable[str] | None = None,
+        *,
+        max_share: float | None | Literal["default"] = "default",
     ) -> pd.Series:
-        """All scores of the selected nodes, best first (ties broken by id)."""
-        scores = self._candidates(type, namespace)
+        """All scores of the selected nodes, best first (ties broken by id).
+
+        Terms reached by more than ``max_share`` of the inputs are left out, as in :meth:`top`
+        (``"default"``: the explanation's :attr:`max_share`; ``None``: every node).
+        """
+        max_share = self._share(max_share, "Explanation.ranking")
+        scores = self._candidates(type, namespace, max_share)
         order = np.lexsort((scores.index.to_numpy(dtype=str), -scores.to_numpy()))
         return scores.iloc[order]
 
@@ -160,6 +209,7 @@ class Explanation(GraphQueries, GroupQueries):
         namespace: str | Iterable[str] | None = None,
         *,
         nonzero: bool = False,
+        max_share: float | None | Literal["default"] = "default",
     ) -> pd.DataFrame:
         """The ``k`` highest-scored nodes.
 
@@ -175,6 +225,13 @@ class Explanation(GraphQueries, GroupQueries):
             Leave out nodes scoring ``0`` (they are not part of the explanation), so that a
             table has fewer than ``k`` rows rather than rows padded with zeros (default:
             ``False``).
+        max_share : float, None or "default"
+            Leave out terms (non-input nodes) that more than this share of :attr:`inputs`
+            reach (:attr:`coverage`): near-roots and top-level categories summarise the
+            patient instead of explaining the prediction (default: the explanation's
+            :attr:`max_share`, :data:`MAX_SHARE` = ``0.1`` unless set; ``None`` or ``1.0``
+            keeps every node). Inputs are never left out, nor terms reached by at most
+            :data:`BROAD_MIN_INPUTS` (10) inputs.
 
         Returns
         -------
@@ -184,12 +241,14 @@ class Explanation(GraphQueries, GroupQueries):
         Raises
         ------
         InvalidParameterError
-            If ``k`` is not a positive int, or a namespace is unknown.
+            If ``k`` is not a positive int, ``max_share`` not in ``(0, 1]`` or ``None``, or a
+            namespace is unknown.
         kg.UnknownNodeTypeError
             If a type has no node in the graph.
         """
         k = check_positive("k", k, "Explanation.top")
-        best = self.ranking(type, namespace)
+        max_share = self._share(max_share, "Explanation.top")
+        best = self.ranking(type, namespace, max_share=max_share)
         best = (best[best.to_numpy() != 0] if nonzero else best).iloc[:k]
         table = self.kg.nodes.loc[best.index, ["name", "type", "namespace"]]
         table = table.assign(score=best.to_numpy(), rank=np.arange(1, len(best) + 1))
@@ -262,5 +321,80 @@ class Explanation(GraphQueries, GroupQueries):
             relations=relations,
             min_inputs=min_inputs,
             threshold=threshold,
+            specificity=specificity(self.kg, inputs),
         )
         return replace(self, scores=scores, method=f"{self.method}+decompose", edge_scores=None)
+
+    def decompose_terms(
+        self,
+        *,
+        relations: Iterable[str] | None = None,
+        min_inputs: int = 2,
+        threshold: float = 3.0,
+    ) -> Explanation:
+        """Every scored term re-scored by decomposition, each ontology on its own; inputs kept.
+
+        What :func:`~fusion.explanations.explain` does by default with ``method="ig_features"``:
+        the terms of each node type and namespace (GO biological process, molecular function,
+        cellular component, Reactome pathways, HPO phenotypes) compete for the inputs as in
+        :meth:`decompose` (:func:`~fusion.explanations.decompose.decompose_groups`), while the
+        inputs keep their own scores. The scores then mix two scales: inputs keep the
+        attribution's units (for ``ig_features`` a share of the predicted probability), terms
+        get z-scores (``>= 0``); rank one kind at a time (``top(type="pathway")``,
+        ``top(type="gene")``).
+
+        Parameters
+        ----------
+        relations, min_inputs, threshold :
+            As in :meth:`decompose`.
+
+        Returns
+        -------
+        Explanation
+            Same ``method`` (the attribution method; the term scores are its decomposition).
+            With fewer than two inputs, or inputs all scoring the same (nothing to decompose:
+            ``method="contribution"`` or ``"ig"``, which score concepts, or a patient without
+            attribution), every term scores 0 and a warning is logged.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``min_inputs`` is not a positive int or ``threshold`` is not finite.
+
+        Examples
+        --------
+        >>> from kg import KnowledgeGraph, make_edges, make_nodes
+        >>> kg = KnowledgeGraph(
+        ...     pd.concat([make_nodes(list("abcd"), "gene", "x"), make_nodes(["P", "Q"], "pathway", "x")]),
+        ...     make_edges(["a", "b", "c", "P"], "member_of", ["P", "P", "Q", "Q"], "x"))
+        >>> scores = pd.Series({"a": 2.0, "b": 3.0, "c": 0.0, "d": 0.1, "P": 0.0, "Q": 0.0})
+        >>> e = Explanation(kg, scores, inputs=list("abcd"), patient="p1").decompose_terms()
+        >>> e.ranking("pathway").round(3).to_dict()  # Σ z / √n over P's a, b and Q's a, b, c
+        {'P': 1.039, 'Q': 0.184}
+        >>> e.ranking("gene").to_dict()  # the inputs keep their own scores
+        {'b': 3.0, 'a': 2.0, 'd': 0.1, 'c': 0.0}
+        """
+        min_inputs = check_positive("min_inputs", min_inputs, "Explanation.decompose_terms")
+        inputs = list(self.inputs)
+        input_scores = self.scores.reindex(inputs, fill_value=0.0)
+        terms = self.scores.index.difference(inputs)
+        scores = self.scores.copy()
+        scores[terms] = 0.0
+        if len(input_scores) < 2 or input_scores.nunique() < 2:
+            logger.warning(
+                "explanation of %r: %d input(s), %s: nothing to decompose, its terms score 0.",
+                self.patient,
+                len(input_scores),
+                "all scoring the same" if len(input_scores) > 1 else "fewer than two",
+            )
+        elif len(terms):
+            scores[terms] = decompose_groups(
+                self.kg,
+                input_scores,
+                list(terms),
+                relations=relations,
+                min_inputs=min_inputs,
+                threshold=threshold,
+                specificity=specificity(self.kg, inputs),
+            ).to_numpy()
+        return replace(self, scores=scores, edge_scores=None)

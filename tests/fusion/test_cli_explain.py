@@ -48,7 +48,7 @@ def test_json_out_writes_the_file(model: tuple[Path, Path, str], tmp_path: Path)
 
 def test_table_leaves_out_zero_scores(model: tuple[Path, Path, str]) -> None:
     folder, cohort, patient = model
-    args = ("explain", "-m", folder, "-d", cohort, "-p", patient, "-t", "pathway", "--top", "50",
+    args = ("explain", "-m", folder, "-d", cohort, "-p", patient, "-t", "pathway", "--top", "1000",
             "--method", "ig_features", "--decompose")  # fmt: skip
     code, out = _run(*args)
     assert code == 0, out
@@ -75,7 +75,7 @@ def test_an_empty_subgraph_is_refused_naming_the_max_len(tmp_path: Path, fmt: st
     import pandas as pd
 
     from fusion import FusionError
-    from fusion.app.cli_run import ExplainFormat, _emit_explanations
+    from fusion.app._explain_output import ExplainFormat, emit_explanations
     from fusion.explanations import Explanation
     from kg import KnowledgeGraph, make_edges, make_nodes
 
@@ -90,7 +90,44 @@ def test_an_empty_subgraph_is_refused_naming_the_max_len(tmp_path: Path, fmt: st
     )
     target = tmp_path / f"e.{fmt}"
     with pytest.raises(FusionError, match="max.len.* 2"):
-        _emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=1)
+        emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=1)
     assert not target.exists()
-    _emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=2)
+    emit_explanations([e], ExplainFormat(fmt), target, 1, "pathway", None, max_len=2)
     assert target.stat().st_size > 0
+
+
+def test_the_max_share_default_is_the_python_one() -> None:
+    from fusion.app import cli_run
+    from fusion.explanations import MAX_SHARE
+
+    assert cli_run.MAX_SHARE == MAX_SHARE
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "table"])
+def test_no_term_to_show_says_so_and_names_max_share(tmp_path: Path, fmt: str) -> None:
+    """Every pathway is reached by all 12 inputs: graphml writes nothing (was: an empty graph),
+    the table says why; with max_share=None both show the pathway."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from fusion import FusionError
+    from fusion.app._explain_output import ExplainFormat, emit_explanations
+    from fusion.explanations import Explanation
+    from kg import KnowledgeGraph, make_edges, make_nodes
+
+    genes = [f"NCBIGene:{i}" for i in range(12)]
+    nodes = pd.concat([make_nodes(genes, "gene", "t"), make_nodes(["T"], "pathway", "t")])
+    graph = KnowledgeGraph(nodes, make_edges(genes, "member_of", ["T"] * 12, "t"))
+    e = Explanation(graph, pd.Series({"T": 1.0}), genes, "p1", method="ig", probability=0.9)
+    target = tmp_path / f"e.{fmt}"
+    if fmt == "graphml":
+        with pytest.raises(FusionError, match="no node of the explanation.*--max-share 1"):
+            emit_explanations([e], ExplainFormat(fmt), target, 5, "pathway", None)
+        assert not target.exists()
+    else:
+        emit_explanations([e], ExplainFormat(fmt), target, 5, "pathway", None)
+        assert "--max-share 1 lists them" in target.read_text()
+    emit_explanations([replace(e, max_share=None)], ExplainFormat(fmt), target, 5, "pathway", None)
+    text = target.read_text()
+    assert ('<node id="T">' if fmt == "graphml" else "1.0") in text and "max-share" not in text

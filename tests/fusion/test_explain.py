@@ -350,12 +350,33 @@ def test_explain_estimator(kg: KnowledgeGraph) -> None:
         "explained": "predicted class",
     }
     assert set(result[1].scores.index) == set(kg.nodes.index)
-    exact = explain(estimator, cohort)
+    exact = explain(estimator, cohort, method="contribution")
     assert len(exact) == 3 and all(e.method == "contribution" for e in exact)
     inputs = {"NCBIGene:1", "NCBIGene:2", "NCBIGene:4"}
     assert all((e.scores[e.scores.index.isin(inputs)] == 0).all() for e in exact)
     with pytest.raises(AlignmentError, match="'zz'"):
         explain(estimator, cohort, patients=["zz"])
+
+
+def test_explain_decomposes_gene_attributions_onto_terms_by_default(kg: KnowledgeGraph) -> None:
+    from fusion import Cohort
+    from fusion.explanations import explain
+
+    frame = pd.DataFrame([[2.0, 1.0, 1.0, 1.0]], index=["c"], columns=["g1", "g2", "g3", "g4"])
+    cohort = Cohort({"mRNA": frame}, labels=pd.Series(["AD"], index=["c"]))
+    estimator = _Estimator(kg)
+    (default,) = explain(estimator, cohort, n_steps=4)
+    (raw,) = explain(estimator, cohort, n_steps=4, method="ig_features", decompose=False)
+    terms = raw.decompose_terms()
+    assert default.method == raw.method == "ig_features"
+    pd.testing.assert_series_equal(default.scores, terms.scores)
+    genes = list(default.inputs)
+    pd.testing.assert_series_equal(default.scores[genes], raw.scores[genes])  # inputs kept
+    assert (raw.scores.drop(genes) == 0).all() and (default.scores.drop(genes) >= 0).all()
+    with pytest.raises(InvalidParameterError, match="method='ig_features'"):
+        explain(estimator, cohort, method="ig", decompose=True)
+    with pytest.raises(InvalidParameterError, match="'decompose'"):
+        explain(estimator, cohort, decompose="yes")
 
 
 def test_rdf_export_keeps_negative_scores_that_zeros_would_have_crowded_out(

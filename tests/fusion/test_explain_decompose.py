@@ -147,9 +147,48 @@ def test_terms_with_the_same_inputs_tie() -> None:
     assert claimed["R"] == claimed["T"] == pytest.approx(_z(e, ["d", "e"]))
 
 
+def test_of_terms_with_the_same_inputs_the_more_specific_claims() -> None:
+    # W holds R's measured genes d, e and two genes nobody measured (u1, u2): the data cannot
+    # tell R and W apart, parsimony can (R explains d, e without unmeasured members)
+    base = _kg()
+    nodes = pd.concat(
+        [base.nodes, make_nodes(["u1", "u2"], "gene", "t"), make_nodes(["W"], "pathway", "t")]
+    )
+    edges = pd.concat([base.edges, make_edges(["d", "e", "u1", "u2"], "member_of", ["W"] * 4, "t")])
+    kg = KnowledgeGraph(nodes, edges)
+    scores = pd.Series({**dict.fromkeys([*GENES, *PATHWAYS, "W"], 0.0), "d": 3.0, "e": 2.0})
+    e = Explanation(kg, scores, inputs=GENES, patient="p1")
+    claimed = e.decompose("pathway", threshold=1.0).scores
+    assert claimed["R"] == pytest.approx(_z(e, ["d", "e"])) and claimed["W"] == 0.0
+    # without the annotations' specificity the two claim together and tie
+    terms = [*PATHWAYS, "W"]
+    tied = decompose_scores(kg, scores[GENES], terms, threshold=1.0)
+    assert tied["R"] == tied["W"] == pytest.approx(_z(e, ["d", "e"]))
+
+
+def test_equal_z_scores_go_to_the_more_specific_term_then_the_smaller_id() -> None:
+    # X = {a, c, x} and Y = {b, c} share c; a and b tie, so X and Y score the same on their
+    # measured genes, and whichever claims c first leaves the other below the threshold. X also
+    # holds x, which nobody measured: Y is the more specific and claims; by id X would.
+    genes = [*"abcdef", "x"]
+    nodes = pd.concat([make_nodes(genes, "gene", "t"), make_nodes(["X", "Y"], "pathway", "t")])
+    members = [("a", "X"), ("c", "X"), ("x", "X"), ("b", "Y"), ("c", "Y")]
+    edges = make_edges([g for g, _ in members], "member_of", [t for _, t in members], "t")
+    kg = KnowledgeGraph(nodes, edges)
+    scores = pd.Series({"a": 5.0, "b": 5.0, "c": 6.0, "d": 0.0, "e": 0.0, "f": 0.0})
+    e = Explanation(kg, scores.reindex([*genes, "X", "Y"], fill_value=0.0), list(scores.index), "p")
+    pair, single = _z(e, ["a", "c"]), _z(e, ["b"])
+    assert pair == pytest.approx(_z(e, ["b", "c"])) and single < 1.0 < pair
+    by_ic = e.decompose("pathway", threshold=1.0).scores
+    assert by_ic["Y"] == pytest.approx(pair) and by_ic["X"] == pytest.approx(single)
+    by_id = decompose_scores(kg, scores, ["Y", "X"], threshold=1.0)
+    assert by_id["X"] == pytest.approx(pair) and by_id["Y"] == pytest.approx(single)
+
+
 def test_backfitting_returns_inputs_taken_from_a_significant_term() -> None:
     # Q holds all of A's genes plus e, one of C's; e scoring highest, greedy claiming lets Q
-    # claim first and leaves A nothing; backfitting gives e back to C, and then A and Q tie.
+    # claim first and leaves A nothing; backfitting gives e back to C, and then A and Q hold
+    # the same inputs: A, the more specific (4 genes to Q's 5), claims them.
     genes = [*"abcdefghi", *(f"n{i}" for i in range(30))]
     nodes = pd.concat([make_nodes(genes, "gene", "t"), make_nodes(["A", "C", "Q"], "pathway", "t")])
     members = {"A": "abcd", "C": "efghi", "Q": "abcde"}
@@ -164,7 +203,7 @@ def test_backfitting_returns_inputs_taken_from_a_significant_term() -> None:
     z = {t: _z(e, list(m)) for t, m in members.items()}
     assert z["Q"] > z["A"] and z["Q"] > z["C"]  # the greedy order
     claimed = e.decompose("pathway", threshold=1.0).scores
-    assert claimed["A"] == claimed["Q"] == pytest.approx(z["A"])
+    assert claimed["A"] == pytest.approx(z["A"]) and claimed["Q"] == 0.0
     assert claimed["C"] == pytest.approx(z["C"])
 
 
@@ -188,3 +227,44 @@ def test_scores_do_not_depend_on_the_order_of_the_terms(
     a = decompose_scores(kg, scores, terms, threshold=0.5)
     b = decompose_scores(kg, scores, shuffled, threshold=0.5)
     pd.testing.assert_series_equal(a, b.reindex(a.index))
+
+
+def _two_ontologies() -> KnowledgeGraph:
+    """The pathways of :func:`_kg` plus GO: BP1 = {a, b}, BP2 = {a, b, c} (BP1 is_a BP2),
+    CC1 = {a, b} in another namespace, sharing the genes of BP1 without competing for them."""
+    base = _kg()
+    go = make_nodes(
+        ["BP1", "BP2", "CC1"], "go_term", "t",
+        namespace=["biological_process"] * 2 + ["cellular_component"],
+    )  # fmt: skip
+    rows = [("a", "BP1"), ("b", "BP1"), ("c", "BP2"), ("BP1", "BP2"), ("a", "CC1"), ("b", "CC1")]
+    edges = make_edges([u for u, _ in rows], "involved_in", [v for _, v in rows], "t")
+    return KnowledgeGraph(pd.concat([base.nodes, go]), pd.concat([base.edges, edges]))
+
+
+def test_decompose_terms_decomposes_each_ontology_on_its_own_and_keeps_the_inputs() -> None:
+    kg = _two_ontologies()
+    terms = [*PATHWAYS, "BP1", "BP2", "CC1"]
+    gene_scores = {"a": 3.0, "b": 2.5, "c": 2.0, "d": 1.0}
+    scores = pd.Series({**dict.fromkeys(GENES, 0.0), **gene_scores, **dict.fromkeys(terms, 0.0)})
+    e = Explanation(kg, scores, inputs=GENES, patient="p1", method="ig_features")
+    both = e.decompose_terms(threshold=1.0)
+    assert both.method == "ig_features" and set(both.scores.index) == set(scores.index)
+    assert both.scores[GENES].tolist() == scores[GENES].tolist()
+    for kind, namespace in (("pathway", None), ("go_term", "biological_process")):
+        alone = e.decompose(kind, namespace, threshold=1.0).scores
+        pd.testing.assert_series_equal(both.scores[alone.index], alone)
+    # CC1 keeps a and b although BP1 (another ontology) is significant on them
+    assert both.scores["CC1"] == both.scores["BP1"] == pytest.approx(_z(e, ["a", "b"]))
+    assert both.scores["BP2"] == pytest.approx(_z(e, ["c"]))  # elim: a, b went to BP1
+
+
+def test_decompose_terms_without_input_evidence_scores_terms_zero(caplog) -> None:
+    e = _explanation({})  # every input scores 0 (a concept-level method)
+    with caplog.at_level("WARNING", logger="fusion.explanations.explanation"):
+        out = e.decompose_terms()
+    assert (out.scores == 0).all() and "nothing to decompose" in caplog.text
+    with pytest.raises(InvalidParameterError, match="min_inputs"):
+        _explanation({"a": 1.0}).decompose_terms(min_inputs=0)
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        _explanation({"a": 1.0}).decompose_terms(threshold=float("inf"))

@@ -12,7 +12,7 @@ from fusion import Cohort, read_mogonet
 from fusion.data.synthetic import PlantedTruth, make_planted_cohort
 from fusion.explanations import Explanation, explain
 from fusion.models.estimator import KGFusionClassifier
-from kg import KGConfig, KnowledgeGraph, Source, build_kg, subterms
+from kg import KGConfig, KnowledgeGraph, Source, build_kg, information_content, subterms
 from kg.build import SHARED_FILES
 
 pytestmark = pytest.mark.realdata
@@ -37,7 +37,7 @@ def test_rosmap_explanation_subgraph_is_kg_and_reaches_inputs(data_dir: Path) ->
     train, test = read_mogonet(data_dir / "mogonet_rosmap").train_test()
     estimator = KGFusionClassifier(kg=kg, n_ensemble=1, max_epochs=3, device="cpu").fit(train)
     patient = test.samples[0]
-    (explanation,) = explain(estimator, test, patients=[patient], n_steps=8)
+    (explanation,) = explain(estimator, test, patients=[patient], method="contribution")
     assert explanation.patient == patient and explanation.prediction in {"0", "1"}
     # the inputs are exactly the graph nodes of the patient's observed linked features
     ids = np.asarray(estimator.graph_.node_ids, dtype=object)
@@ -54,6 +54,32 @@ def test_rosmap_explanation_subgraph_is_kg_and_reaches_inputs(data_dir: Path) ->
     decomposed = genes.decompose("go_term", "biological_process")
     assert set(decomposed.top(10)["type"]) == {"go_term"}
     _assert_kg_subgraph_reaching_inputs(decomposed, kg)
+
+
+def test_rosmap_default_explanations_are_specific_terms(data_dir: Path) -> None:
+    """Over GO + Reactome, the default pruning and explanation give mid-level terms: pathways to
+    rank (not the 17 top-level categories that min_seeds=10, max_fraction=0.3 leave of ROSMAP's
+    200-gene panels), none a root (information content >= 3, while roots have about 0), none
+    reached by more than 10 % of the patient's linked genes."""
+    kg = _kg(data_dir, "go", "gene2go", "reactome_names", "reactome_gmt", options={
+        "go": {"on_dangling": "add"},
+        "reactome_names": {"hierarchy": data_dir / SHARED_FILES["reactome_hierarchy"]},
+    })  # fmt: skip
+    train, test = read_mogonet(data_dir / "mogonet_rosmap").train_test()
+    estimator = KGFusionClassifier(kg=kg, n_ensemble=1, max_epochs=3, device="cpu").fit(train)
+    (explanation,) = explain(estimator, test, patients=[test.samples[0]], n_steps=8)
+    assert explanation.method == "ig_features"
+    ic = information_content(kg)
+    roots = {"GO:0008150", "GO:0003674", "GO:0005575", "all"}
+    for kind in ("pathway", "go_term"):
+        assert len(explanation.ranking(kind)) >= 10, kind  # candidates to rank
+        top = explanation.top(10, kind)
+        assert len(top) == 10 and not roots & set(top["id"])
+        assert (ic[top["id"]] >= 3.0).all(), top
+        assert (explanation.coverage[top["id"]] <= 0.1).all(), top
+        assert (top["score"] >= 0).all()  # decomposition z-scores
+    genes = explanation.top(5, "gene")
+    assert len(genes) == 5 and set(genes["id"]) <= set(explanation.inputs)
 
 
 def _assert_kg_subgraph_reaching_inputs(explanation: Explanation, kg: KnowledgeGraph) -> None:

@@ -72,7 +72,7 @@ def test_a_saved_hierarchy_model_loads_and_predicts_identically(
 
 def test_explanations_of_a_hierarchy_model(fitted: KGFusionClassifier) -> None:
     cohort = tiny_cohort(seed=2)
-    explanations = explain(fitted, cohort, patients=list(cohort.samples[:2]))
+    explanations = explain(fitted, cohort, patients=list(cohort.samples[:2]), method="contribution")
     assert [e.patient for e in explanations] == list(cohort.samples[:2])
     for explanation in explanations:  # "contribution": the hierarchy's term units score
         scores = explanation.scores

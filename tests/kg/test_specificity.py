@@ -18,6 +18,7 @@ from kg import (
     make_edges,
     make_nodes,
     reach_counts,
+    reachability,
 )
 
 
@@ -103,3 +104,16 @@ def test_ic_never_rises_towards_the_roots_and_matches_networkx(kg: KnowledgeGrap
         assert value == pytest.approx(math.log(len(annotated) / len(below[term])))
         for parent in graph.successors(term):
             assert ic[parent] <= value + 1e-12
+
+
+def test_reachability_rows_follow_sources_and_columns_targets() -> None:
+    kg = _kg()
+    table = reachability(kg, ["c", "a", "m"], ["R", "P", "a", "L2"]).toarray()
+    assert table.tolist() == [
+        [True, False, False, True],  # c → L2 → M → R
+        [True, True, True, False],  # a reaches itself
+        [True, True, True, False],  # m → a → ...
+    ]
+    only_targets = reachability(kg, ["m"], ["a", "R"], relations=["targets"]).toarray()
+    assert only_targets.tolist() == [[True, False]]
+    assert reachability(kg, ["a"]).shape == (1, kg.number_of_nodes())
