@@ -229,13 +229,13 @@ def planted_ranks(
         groups[f"all explained, {decomposed.method}"] = decomposed
     rows = {}
     for name, e in [*((p.patient, p) for p in absolute[:n_patients]), *groups.items()]:
-        ranking = e.ranking(type="pathway")
+        ranking = e.ranking(type="pathway", max_share=None)  # among all the graph's pathways
         rows[name] = {
             p: ranking.index.get_loc(p) + 1 if p in ranking.index else pd.NA for p in planted
         }
     table = pd.DataFrame.from_dict(rows, orient="index", dtype="Int64")
     table.index.name = "explanation"
-    table.attrs["n_pathways"] = len(explained[0].ranking(type="pathway"))
+    table.attrs["n_pathways"] = len(explained[0].ranking(type="pathway", max_share=None))
     return table
 
 

@@ -48,7 +48,7 @@ class _KGFusionBase(BaseEstimator):
         *,
         relations: list[str] | None = None,
         min_seeds: int = 3,
-        max_fraction: float = 0.1,
+        max_fraction: float = 0.3,
         min_ic: float = 3.0,
         relation_groups: Literal["relation", "type"] = "type",
         architecture: Literal["rgcn", "hierarchy"] = "rgcn",

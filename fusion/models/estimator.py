@@ -42,11 +42,13 @@ class KGFusionClassifier(_KGFusionBase):
         Keep closure nodes reached by at least ``min_seeds`` and at most ``max_fraction`` of the
         linked nodes, and terms whose information content in ``kg`` (Resnik's,
         :func:`kg.information_content`) is at least ``min_ic`` (see :func:`kg.seed_closure`)
-        (defaults: ``3``, ``0.1``, ``3.0``). The defaults keep mid-level terms and drop
-        near-roots: a term summarising more than a tenth of the cohort's linked nodes, or more
-        than ``e⁻³ ≈ 5 %`` of the genes annotated in its ontology, averages too much to
-        explain anything. On a KG of a few dozen genes every term holds more than 5 % of them:
-        pass ``min_ic=0.0`` (and ``max_fraction=1.0``) to keep them.
+        (defaults: ``3``, ``0.3``, ``3.0``). The defaults keep mid-level terms and drop
+        near-roots: a term holding more than ``e⁻³ ≈ 5 %`` of the genes annotated in its
+        ontology averages too much to explain anything, whatever the cohort. The share cap
+        stays loose because a pathway a panel is built around is much of the panel (the TCA
+        cycle holds 34 of a planted cohort's 150 linked genes). On a KG of a few dozen genes
+        every term holds more than 5 % of them: pass ``min_ic=0.0`` (and
+        ``max_fraction=1.0``) to keep them.
     relation_groups : {"relation", "type"}
         One message-passing relation per edge key or per endpoint-type pair (default ``"type"``).
     architecture : {"rgcn", "hierarchy"}

@@ -122,7 +122,8 @@ def test_planted_reactome_pathway_ranks_top5_after_decomposition(planted) -> Non
     genes = Explanation.aggregate(explain(estimator, test, method="ig_features", n_steps=16))
     decomposed = genes["cohort"].decompose("pathway")
     assert set(decomposed.scores.index) == set(pathways)
-    top = decomposed.top(5, type="pathway")["id"].tolist()
+    # the planted pathway holds 34 of the 150 measured genes: above the default max_share
+    top = decomposed.top(5, type="pathway", max_share=None)["id"].tolist()
     assert set(truth.pathways) & set(top), top
     # the best is the planted pathway or its sub-pathway (whose genes are planted too)
     assert top[0] in subterms(estimator.kg, truth.pathways[0], include_self=True), top
