@@ -92,7 +92,6 @@ _EXPORTS: dict[str, str] = {
     "contrast": "fusion.explanations",
     "plot_contrast": "fusion.explanations",
     "evaluate_explanations": "fusion.explanations",
-    "evaluate_explanations": "fusion.explanations",
     "explanations_to_rdf": "fusion.explanations:to_rdf",
     "plot_subgraph": "fusion.explanations",
     "plot_top_terms": "fusion.explanations",
