@@ -138,7 +138,7 @@ def test_rosmap_official_split(data_dir: Path) -> None:
     cohort = read_mogonet(data_dir / "mogonet_rosmap")
     train, test = cohort.train_test()
     kg = build_kg(shared_sources(data_dir), progress=False)
-    est = KGFusionClassifier(kg, n_ensemble=2, random_state=0).fit(train)
+    est = KGFusionClassifier(kg, n_ensemble=1, random_state=0).fit(train)  # one member: quick
     metrics = classification_metrics(test.labels, est.predict_proba(test), est.classes_)
     assert metrics["auc"] > 0.8
     assert est.graph_.num_nodes > 100
