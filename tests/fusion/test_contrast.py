@@ -355,7 +355,10 @@ def test_cli_contrast_by_label_writes_csv_json_and_plot(
 
 @pytest.mark.slow
 def test_explain_target_scores_one_class_for_every_patient(trained: tuple[Path, Path]) -> None:
-    """Two classes with a centred readout: the evidence for one is minus that for the other."""
+    """Two classes with a centred readout: the inputs' evidence for one is minus that for the other.
+
+    The decomposed term scores are z-scores (``>= 0``) of each target's own attribution.
+    """
     from fusion import load_model, read_cohort
     from fusion.explanations import explain
 
@@ -370,7 +373,9 @@ def test_explain_target_scores_one_class_for_every_patient(trained: tuple[Path, 
     proba = estimator.predict_proba(cohort.subset(patients))
     np.testing.assert_allclose([e.probability for e in first], proba[:, 0], rtol=1e-6)
     for a, b, o in zip(first, second, own):
-        np.testing.assert_allclose(a.scores, -b.scores, atol=1e-6)
+        inputs = list(a.inputs)
+        np.testing.assert_allclose(a.scores[inputs], -b.scores[inputs], atol=1e-6)
+        assert (a.scores.drop(inputs) >= 0).all() and (b.scores.drop(inputs) >= 0).all()
         np.testing.assert_array_equal(
             o.scores, (a if o.prediction == first[0].model["explained"] else b).scores
         )

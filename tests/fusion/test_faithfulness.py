@@ -236,7 +236,7 @@ def test_cli_faithfulness_on_a_tiny_trained_model(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     patients = [str(p) for p in cohort.samples[:4]]
     args = ["faithfulness", "-m", str(tmp_path / "out" / "model"), "-d", str(tmp_path / "cohort"),
-            "--top", "3", "--random", "2", "--method", "ig_features"]  # fmt: skip
+            "--top", "3", "--random", "2", "--method", "ig_features", "--type", "gene"]  # fmt: skip
     for p in patients:
         args += ["-p", p]
     target = tmp_path / "f.json"
