@@ -98,12 +98,13 @@ def _read_cohort(
             seed=spec.seed,
         )  # fmt: skip
     if section.format == "modalities":
-        return read_modalities(
+        cohort = read_modalities(
             dict(section.modalities or {}),
             section.labels,
             sample_column=section.sample_column,
             label_column=section.label_column,
         )
+        return cohort, None
     options: dict[str, Any] = {}
     if section.label_names is not None:
         options["label_names"] = section.label_names

@@ -211,6 +211,24 @@ def test_a_holdout_splits_a_cohort_without_an_official_split(tmp_path: Path) -> 
     assert set(data.train.samples).isdisjoint(data.test.samples)
 
 
+def test_the_cohort_section_reads_modality_tables(tmp_path: Path) -> None:
+    folder = TINY / "modalities_tiny"
+    raw = {
+        "cohort": {
+            "format": "modalities",
+            "modalities": {
+                "mRNA": str(folder / "mrna.csv"),
+                "protein": str(folder / "protein.tsv"),
+            },
+            "labels": str(folder / "labels.csv"),
+            "label_column": "subtype",
+        }
+    }
+    data = prepare(RunConfig.from_dict(raw), progress=False)
+    assert list(data.cohort.modalities) == ["mRNA", "protein"] and data.truth is None
+    assert data.cohort.n_samples == 5
+
+
 def test_the_cohort_section_names_mogonet_views(tmp_path: Path) -> None:
     raw = {
         "cohort": {
