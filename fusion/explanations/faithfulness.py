@@ -20,8 +20,13 @@ of the explained class, i.e. the *model* form of GraphFramEx, or a survival mode
   between two lists of explanations (ensembles fitted with other seeds: refitting is the
   caller's), and :func:`perturbation_stability` under small input noise.
 
-:func:`evaluate_explanations` reports each beside the same metric for random explanations of
-equal size (:func:`~fusion.explanations.perturbation.random_explanations`, several seeded draws).
+:func:`evaluate_explanations` reports each beside the same metric for random baselines (several
+seeded draws): the removal metrics (fid+, fid-, characterization, curve AUC, unfaithfulness)
+beside random input sets removing as many input nodes as the explanation
+(:func:`~fusion.explanations.perturbation.random_inputs`, ``baseline="inputs"``, the default)
+and / or random top-``k`` sets of the same kind of nodes
+(:func:`~fusion.explanations.perturbation.random_explanations`, ``baseline="nodes"``);
+infidelity and stability, which compare rankings, beside random explanations.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from fusion.explanations.perturbation import (
     explained_cohort,
     inputs_of_top,
     keep_inputs,
+    random_inputs,
     random_orders,
     remove_inputs,
     with_ranking,
@@ -55,6 +61,7 @@ if TYPE_CHECKING:
     from fusion.data.cohort import Cohort
 
 __all__ = [
+    "BASELINES",
     "EVALUATION_COLUMNS",
     "FIDELITY_COLUMNS",
     "FaithfulnessConfig",
@@ -76,9 +83,15 @@ FIDELITY_COLUMNS: tuple[str, ...] = (
     "fid_minus",
     "unfaithfulness",
 )
+#: The random baselines of :func:`evaluate_explanations`: ``"inputs"``, random input nodes as
+#: many as the explanation's subgraph has (:func:`~fusion.explanations.perturbation.random_inputs`);
+#: ``"nodes"``, random top-``k`` nodes of the selected kind
+#: (:func:`~fusion.explanations.perturbation.random_explanations`).
+BASELINES: tuple[str, ...] = ("inputs", "nodes")
 #: Columns of :func:`evaluate_explanations`.
 EVALUATION_COLUMNS: tuple[str, ...] = (
     "metric",
+    "baseline",
     "explanation",
     "random_mean",
     "random_sd",
@@ -104,6 +117,13 @@ class FaithfulnessConfig:
         (default: ``0.1``).
     n_perturb : int
         Perturbations per patient for infidelity (default: ``10``).
+    baseline : str or tuple of str
+        The random baseline(s) of the removal metrics, of :data:`BASELINES`: ``"inputs"``
+        (default) removes, per patient and ``k``, as many random input nodes as the
+        explanation's subgraph has; ``"nodes"`` removes the inputs of a random top-``k`` of the
+        selected nodes (for terms, usually more or fewer inputs than the explanation's:
+        different terms reach different inputs, the explanation's top terms often share theirs).
+        Both: the removal rows once per baseline.
     """
 
     types: str | tuple[str, ...] | None = None
@@ -112,6 +132,12 @@ class FaithfulnessConfig:
     curve: tuple[int, ...] = (1, 2, 5, 10, 20)
     noise_sd: float = 0.1
     n_perturb: int = 10
+    baseline: str | tuple[str, ...] = "inputs"
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        """:attr:`baseline` as a tuple."""
+        return (self.baseline,) if isinstance(self.baseline, str) else tuple(self.baseline)
 
     def __post_init__(self) -> None:
         check_positive("max_len", self.max_len, "FaithfulnessConfig")
@@ -122,6 +148,10 @@ class FaithfulnessConfig:
             raise InvalidParameterError(msg)
         if not np.isfinite(self.noise_sd) or self.noise_sd <= 0:
             msg = f"The 'noise_sd' parameter of FaithfulnessConfig must be a float > 0. Got {self.noise_sd!r} instead."
+            raise InvalidParameterError(msg)
+        chosen = self.baselines
+        if not chosen or len(set(chosen)) < len(chosen) or not set(chosen) <= set(BASELINES):
+            msg = f"The 'baseline' parameter of FaithfulnessConfig must be one or both of {list(BASELINES)}. Got {self.baseline!r} instead."
             raise InvalidParameterError(msg)
 
 
@@ -148,27 +178,38 @@ def _stacked(cohort: Cohort, copies: int) -> Cohort:
     return Cohort(frames, cohort.modalities.values(), samples=ids(cohort.samples))
 
 
+def _top_inputs(
+    explanations: Sequence[Explanation],
+    orders: Sequence[pd.Series],
+    ks: Sequence[int],
+    max_len: int,
+) -> list[dict[int, list[str]]]:
+    """Per patient, :func:`inputs_of_top` of its ranking ``orders[i]`` (the explanation's
+    paths to the inputs) for every ``k`` of ``ks``."""
+    return [
+        inputs_of_top(e, order.index, ks, max_len=max_len) for e, order in zip(explanations, orders)
+    ]
+
+
 def _fidelity_tables(
     estimator: GraphEstimator,
     cohort: Cohort,
     explanations: Sequence[Explanation],
-    orders: Sequence[Sequence[pd.Series]],
+    removed: Sequence[Sequence[dict[int, list[str]]]],
     ks: Sequence[int],
-    max_len: int,
 ) -> dict[int, pd.DataFrame]:
-    """Per ``k``, the :func:`fidelity` rows of each group of rankings of the explanations'
-    nodes (``orders[g][i]``: group ``g``'s ranking for patient ``i``; the paths to the inputs
-    are the explanations'), all groups' perturbed copies predicted together; column ``group``
-    numbers the groups."""
+    """Per ``k``, the :func:`fidelity` rows of each group of input sets (``removed[g][i][k]``:
+    group ``g``'s input nodes of patient ``i`` at ``k``), all groups' perturbed copies
+    predicted together; column ``group`` numbers the groups."""
     output, base = ModelOutput(estimator), explained_cohort(cohort, explanations)
     targets = output.targets(explanations)
     full = output.outputs(base)
-    copies = len(orders)
+    copies = len(removed)
     stacked = _stacked(base, copies)
     inputs = {
-        f"{g}|{e.patient}": inputs_of_top(e, order.index, ks, max_len=max_len)
-        for g, group in enumerate(orders)
-        for e, order in zip(explanations, group)
+        f"{g}|{e.patient}": sets
+        for g, group in enumerate(removed)
+        for e, sets in zip(explanations, group)
     }
     tiled = None if targets is None else np.tile(targets, copies)
     before = np.tile(output.explained(full, targets), copies)
@@ -238,25 +279,46 @@ def fidelity(
     """
     k = check_positive("k", k, "fidelity")
     config = config or FaithfulnessConfig()
-    orders = [[e.ranking(config.types, config.namespace) for e in explanations]]
-    tables = _fidelity_tables(estimator, cohort, explanations, orders, [k], config.max_len)
+    orders = [e.ranking(config.types, config.namespace) for e in explanations]
+    removed = [_top_inputs(explanations, orders, [k], config.max_len)]
+    tables = _fidelity_tables(estimator, cohort, explanations, removed, [k])
     return tables[k][list(FIDELITY_COLUMNS)]
 
 
-def _row(metric: str, value: float, random: Sequence[float], better: str) -> dict:
+def _row(
+    metric: str, value: float, random: Sequence[float], better: str, baseline: str = "nodes"
+) -> dict:
     """One row of :func:`evaluate_explanations`: the value, the random draws' mean and sd."""
     draws = np.asarray(random, dtype=float)
     mean = float(np.nanmean(draws)) if np.isfinite(draws).any() else float("nan")
     sd = float(np.nanstd(draws, ddof=1)) if np.isfinite(draws).sum() > 1 else float("nan")
     ratio = value / mean if mean != 0 and np.isfinite(mean) else float("nan")
-    return dict(zip(EVALUATION_COLUMNS, (metric, float(value), mean, sd, ratio, better)))
+    row = (metric, baseline, float(value), mean, sd, ratio, better)
+    return dict(zip(EVALUATION_COLUMNS, row))
 
 
 def _fidelity_metrics(
-    tables: dict[int, pd.DataFrame], k: int, curve: Sequence[int], kind: str
+    tables: dict[int, pd.DataFrame],
+    k: int,
+    curve: Sequence[int],
+    kind: str,
+    baselines: dict[str, Sequence[int]],
 ) -> list[dict]:
     """Rows of the inputs removed, fid+, fid- and, for probabilities, the characterization
-    score, the fidelity-curve AUC over ``curve`` and unfaithfulness, from per-``k`` tables."""
+    score, the fidelity-curve AUC over ``curve`` and unfaithfulness, from per-``k`` tables
+    (group 0: the explanations), once per baseline (its name → its groups)."""
+    rows = []
+    for baseline, groups in baselines.items():
+        chosen = [0, *groups]
+        selected = {c: t[t["group"].isin(chosen)] for c, t in tables.items()}
+        rows += _baseline_metrics(selected, k, curve, kind, baseline)
+    return rows
+
+
+def _baseline_metrics(
+    tables: dict[int, pd.DataFrame], k: int, curve: Sequence[int], kind: str, baseline: str
+) -> list[dict]:
+    """:func:`_fidelity_metrics` of one baseline (the tables hold group 0 and its groups)."""
     import torch
     from torch_geometric.explain.metric import characterization_score, fidelity_curve_auc
 
@@ -266,7 +328,7 @@ def _fidelity_metrics(
 
     def row(metric: str, values: np.ndarray | pd.Series, better: str) -> dict:
         values = np.asarray(values, dtype=float)
-        return _row(metric, values[0], values[1:], better)
+        return _row(metric, values[0], values[1:], better, baseline)
 
     rows = [
         row(f"input nodes removed (top {k}, mean)", at_k["inputs"], ""),
@@ -317,15 +379,20 @@ def evaluate_explanations(
 ) -> pd.DataFrame:
     """The standard faithfulness metrics of a cohort's explanations, beside random ones.
 
-    Each metric is the mean over patients; the random baseline is the same metric for
-    ``n_random`` draws of :func:`~fusion.explanations.perturbation.random_explanations` (each
-    explanation's non-zero scores shuffled among its candidate nodes: random top-``k`` sets of
-    the same size and kind), reported as the mean and sd over draws. Rows: the input nodes
+    Each metric is the mean over patients; its random baseline is the same metric for
+    ``n_random`` seeded draws, reported as the mean and sd over draws. Rows: the input nodes
     removed, :func:`fidelity` (fid+, fid-), the characterization score and the fidelity-curve
-    AUC over ``config.curve`` (classifiers), :func:`unfaithfulness` (classifiers),
-    :func:`infidelity` (``ig_features`` explanations), :func:`perturbation_stability` (when the
-    explanations can be recomputed: a base method or ``explainer``) and, given ``other``
-    (explanations of the same patients by a model fitted with another seed), seed stability.
+    AUC over ``config.curve`` (classifiers) and :func:`unfaithfulness` (classifiers), the
+    *removal metrics*, each once per ``config.baseline``: ``"inputs"`` (default), random input
+    sets of as many input nodes as the explanation's at each ``k``
+    (:func:`~fusion.explanations.perturbation.random_inputs`; its "input nodes removed" equals
+    the explanation's), ``"nodes"``, random top-``k`` sets of the same kind of nodes
+    (:func:`~fusion.explanations.perturbation.random_explanations`: each explanation's non-zero
+    scores shuffled among its candidate nodes). Then, beside random explanations (baseline
+    ``"nodes"``, the same draws): :func:`infidelity` (``ig_features`` explanations),
+    :func:`perturbation_stability` (when the explanations can be recomputed: a base method or
+    ``explainer``) and, given ``other`` (explanations of the same patients by a model fitted
+    with another seed), seed stability.
 
     Parameters
     ----------
@@ -347,8 +414,9 @@ def evaluate_explanations(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`EVALUATION_COLUMNS`: ``ratio`` is explanation / random mean, ``better``
-        says whether ``"higher"`` or ``"lower"`` values are more faithful.
+        Columns :data:`EVALUATION_COLUMNS`: ``baseline`` names the random baseline of the row
+        (:data:`BASELINES`), ``ratio`` is explanation / random mean, ``better`` says whether
+        ``"higher"`` or ``"lower"`` values are more faithful.
 
     Raises
     ------
@@ -361,13 +429,26 @@ def evaluate_explanations(
     explained_cohort(cohort, explanations)
     rng = np.random.default_rng(seed)
     draws = [random_orders(e, n_random, rng, config.types, config.namespace) for e in explanations]
-    orders = [
-        [e.ranking(config.types, config.namespace) for e in explanations],
-        *([d[j] for d in draws] for j in range(n_random)),
-    ]
     ks = sorted({*config.curve, k})
-    tables = _fidelity_tables(estimator, cohort, explanations, orders, ks, config.max_len)
-    rows = _fidelity_metrics(tables, k, config.curve, ModelOutput(estimator).kind)
+    own = [e.ranking(config.types, config.namespace) for e in explanations]
+    removed = [_top_inputs(explanations, own, ks, config.max_len)]
+    baselines: dict[str, list[int]] = {}
+    for baseline in config.baselines:
+        start = len(removed)
+        if baseline == "nodes":
+            removed += [
+                _top_inputs(explanations, [d[j] for d in draws], ks, config.max_len)
+                for j in range(n_random)
+            ]
+        else:
+            matched = [
+                random_inputs(e, {c: len(s[c]) for c in ks}, n_random, rng)
+                for e, s in zip(explanations, removed[0])
+            ]
+            removed += [[m[j] for m in matched] for j in range(n_random)]
+        baselines[baseline] = list(range(start, len(removed)))
+    tables = _fidelity_tables(estimator, cohort, explanations, removed, ks)
+    rows = _fidelity_metrics(tables, k, config.curve, ModelOutput(estimator).kind, baselines)
     groups = [
         list(explanations),
         *([with_ranking(e, d[j]) for e, d in zip(explanations, draws)] for j in range(n_random)),

@@ -5,9 +5,12 @@ An explanation points at a patient's input features through its subgraph: the in
 input node; a top node that is itself an input is its own input) are
 :func:`explanation_inputs`. :func:`remove_inputs` marks the patient's features linked to such
 nodes unobserved (missing values, as the model sees a feature it was not given) and
-:func:`keep_inputs` marks every other feature unobserved. :func:`random_explanations` draws the
-baseline the metrics are compared with: the explanation's non-zero scores shuffled among the same
-candidate nodes, so that its top-``k`` is a random set of ``k`` nodes of the same kind.
+:func:`keep_inputs` marks every other feature unobserved. Two random baselines: :func:`random_inputs`
+draws, for the removal metrics, as many random input nodes as the explanation's subgraph has
+(the same number of inputs removed or kept), and :func:`random_explanations` shuffles the
+explanation's non-zero scores among the same candidate nodes, so that its top-``k`` is a random
+set of ``k`` nodes of the same kind (ranking metrics; a random top-``k`` of terms may reach more
+or fewer inputs than the explanation's).
 :class:`ModelOutput` is the quantity explained (the explained class's probability, or a risk).
 The metrics themselves are in :mod:`fusion.explanations.faithfulness`.
 """
@@ -39,6 +42,7 @@ __all__ = [
     "inputs_of_top",
     "keep_inputs",
     "random_explanations",
+    "random_inputs",
     "random_orders",
     "remove_inputs",
     "with_ranking",
@@ -192,6 +196,46 @@ def random_explanations(
     """
     orders = random_orders(explanation, n, rng, types, namespace)
     return [with_ranking(explanation, order) for order in orders]
+
+
+def random_inputs(
+    explanation: Explanation, sizes: Mapping[int, int], n: int, rng: np.random.Generator
+) -> list[dict[int, list[str]]]:
+    """``n`` random input sets of the given sizes: the baseline matched in inputs removed.
+
+    Each draw is a random order of the patient's :attr:`~Explanation.inputs`, those with a
+    non-zero score first (the inputs the attribution points at; the zero-scored ones only once
+    those run out), and its set for key ``k`` is the first ``sizes[k]`` inputs of it, so that the
+    sets of one draw are nested as the explanation's subgraph inputs are
+    (:func:`inputs_of_top`). With ``sizes = {k: len(inputs_of_top(e, ...)[k])}`` a random set
+    removes (or keeps) exactly as many input nodes as the explanation's top ``k``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n`` is not a positive int, or a size is negative or larger than the number of inputs.
+
+    Examples
+    --------
+    >>> from kg import KnowledgeGraph, make_nodes, make_edges
+    >>> kg = KnowledgeGraph(make_nodes(list("abc"), "gene", "x"), make_edges(["a"], "r", ["b"], "x"))
+    >>> e = Explanation(kg, pd.Series({"a": 3.0, "b": 2.0, "c": 0.0}), inputs=list("abc"), patient="p")
+    >>> random_inputs(e, {1: 1, 3: 3}, 2, np.random.default_rng(2))  # c (score 0) comes last
+    [{1: ['a'], 3: ['a', 'b', 'c']}, {1: ['b'], 3: ['b', 'a', 'c']}]
+    """
+    n = check_positive("n", n, "random_inputs")
+    inputs = np.asarray(explanation.inputs, dtype=object)
+    bad = {k: s for k, s in sizes.items() if not 0 <= s <= len(inputs)}
+    if bad:
+        msg = f"random_inputs: sizes {bad} are not between 0 and the {len(inputs)} inputs of {explanation.patient!r}."
+        raise InvalidParameterError(msg)
+    scored = explanation.scores.reindex(list(inputs), fill_value=0.0).to_numpy() != 0
+    first, last = inputs[scored], inputs[~scored]
+    draws = []
+    for _ in range(n):
+        order = [*rng.permutation(first), *rng.permutation(last)]
+        draws.append({k: [str(i) for i in order[:size]] for k, size in sizes.items()})
+    return draws
 
 
 def with_ranking(explanation: Explanation, ranking: pd.Series) -> Explanation:

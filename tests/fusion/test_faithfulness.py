@@ -26,6 +26,7 @@ from fusion.explanations import (
     keep_inputs,
     perturbation_stability,
     random_explanations,
+    random_inputs,
     random_orders,
     remove_inputs,
     topk_agreement,
@@ -146,7 +147,7 @@ def test_evaluate_reports_the_random_baseline_of_the_same_draws(
     kg: KnowledgeGraph, cohort: Cohort
 ) -> None:
     e = _explanation(kg, "p1")
-    config, model = FaithfulnessConfig(curve=(1, 2)), LinearClassifier()
+    config, model = FaithfulnessConfig(curve=(1, 2), baseline="nodes"), LinearClassifier()
     table = evaluate_explanations(
         model, cohort, [e], 1, 8, seed=3, config=config, explainer=lambda c: [e]
     )
@@ -159,6 +160,7 @@ def test_evaluate_reports_the_random_baseline_of_the_same_draws(
     assert fid["random_mean"] == pytest.approx(np.mean(draws))
     assert fid["random_sd"] == pytest.approx(np.std(draws, ddof=1))
     assert rows.loc["input nodes removed (top 1, mean)", "random_mean"] == 1.0
+    assert set(rows["baseline"]) == {"nodes"}
     assert rows.loc["fidelity- (top 1)", "better"] == "lower"
     assert {"characterization (top 1)", "fidelity-curve AUC (k = 1, 2)"} <= set(rows.index)
     assert rows.loc["stability (noise sd 0.1): top-1 jaccard", "explanation"] == 1.0
@@ -167,6 +169,66 @@ def test_evaluate_reports_the_random_baseline_of_the_same_draws(
         model, cohort, [e], 1, 8, seed=3, config=config, explainer=lambda c: [e]
     )
     pd.testing.assert_frame_equal(table, again)
+
+
+@pytest.fixture
+def shared_kg() -> KnowledgeGraph:
+    """Terms TA and TB annotate G1 only, TC annotates G2: the top-2 terms TA, TB reach 1 input,
+    a random pair of terms usually 2."""
+    nodes = pd.concat(
+        [make_nodes(GENES, "gene", "t"), make_nodes(["TA", "TB", "TC"], "go_term", "t")]
+    )
+    return KnowledgeGraph(nodes, make_edges(["G1", "G1", "G2"], "involved_in", ["TA", "TB", "TC"], "t"))  # fmt: skip
+
+
+def _shared_explanation(kg: KnowledgeGraph) -> Explanation:
+    scores = pd.Series({"TA": 3.0, "TB": 2.0, "TC": 1.0, "G1": 2.0, "G2": 1.0, "G3": 0.5})
+    return Explanation(kg, scores, GENES, "p1", prediction="case", method="custom")
+
+
+def test_random_inputs_are_matched_in_number_nested_and_scored_first(
+    shared_kg: KnowledgeGraph,
+) -> None:
+    scores = pd.Series({"TA": 3.0, "G1": 2.0, "G2": 0.0, "G3": 1.0})
+    e = Explanation(shared_kg, scores, GENES, "p1")
+    draws = random_inputs(e, {1: 1, 2: 2, 5: 3}, 20, np.random.default_rng(0))
+    for draw in draws:
+        assert [len(draw[k]) for k in (1, 2, 5)] == [1, 2, 3]
+        assert draw[5][:2] == draw[2] and draw[2][:1] == draw[1]  # nested
+        assert set(draw[2]) == {"G1", "G3"} and draw[5][2] == "G2"  # G2 (score 0) last
+    assert {d[1][0] for d in draws} == {"G1", "G3"}
+    again = random_inputs(e, {1: 1, 2: 2, 5: 3}, 20, np.random.default_rng(0))
+    assert draws == again
+    with pytest.raises(InvalidParameterError, match="sizes"):
+        random_inputs(e, {1: 4}, 1, np.random.default_rng(0))
+
+
+def test_evaluate_baselines_remove_as_many_inputs_or_as_many_nodes(
+    shared_kg: KnowledgeGraph, cohort: Cohort
+) -> None:
+    """Top-2 terms TA, TB reach G1 alone: fid+ 0.2 (p1: p(case) 0.8 → 0.6). Random inputs: one
+    of G1, G2, G3 (fid+ 0.2, 0.1, 0); random term pairs: with TC, G1 and G2 (fid+ 0.3)."""
+    e, model = _shared_explanation(shared_kg), LinearClassifier()
+    config = FaithfulnessConfig(types="go_term", curve=(1, 2), baseline=("inputs", "nodes"))
+    table = evaluate_explanations(model, cohort, [e], 2, 12, seed=5, config=config)
+    rng = np.random.default_rng(5)  # the draws evaluate_explanations makes, in its order
+    orders = random_orders(e, 12, rng, "go_term")
+    matched = random_inputs(e, {1: 1, 2: 1}, 12, rng)
+    by = table.set_index(["metric", "baseline"])
+    removed, fid = "input nodes removed (top 2, mean)", "fidelity+ (top 2)"
+    assert by.loc[(removed, "inputs"), ["explanation", "random_mean"]].tolist() == [1.0, 1.0]
+    drop = {"G1": 0.2, "G2": 0.1, "G3": 0.0}
+    assert by.loc[(fid, "inputs"), "explanation"] == pytest.approx(0.2)
+    assert by.loc[(fid, "inputs"), "random_mean"] == pytest.approx(np.mean([drop[m[2][0]] for m in matched]))  # fmt: skip
+    pairs = [set(o.index[:2]) for o in orders]
+    assert by.loc[(removed, "nodes"), "random_mean"] == pytest.approx(np.mean([1 if p == {"TA", "TB"} else 2 for p in pairs]))  # fmt: skip
+    assert by.loc[(fid, "nodes"), "random_mean"] == pytest.approx(np.mean([0.2 if p == {"TA", "TB"} else 0.3 for p in pairs]))  # fmt: skip
+    assert by.loc[(removed, "nodes"), "random_mean"] > 1.0
+    default = evaluate_explanations(model, cohort, [e], 2, 12, seed=5, config=FaithfulnessConfig(types="go_term", curve=(1, 2)))  # fmt: skip
+    assert set(default["baseline"]) == {"inputs"}
+    pd.testing.assert_frame_equal(default, table[table["baseline"] == "inputs"].reset_index(drop=True))  # fmt: skip
+    with pytest.raises(InvalidParameterError, match="baseline"):
+        FaithfulnessConfig(baseline="genes")
 
 
 def test_evaluate_of_a_risk_leaves_out_the_probability_scores(
