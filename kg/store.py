@@ -183,8 +183,10 @@ def load_kg(path: PathLike) -> KnowledgeGraph:
             {"obsolete": bool}
         )
         source, target = coded["source"].to_numpy(), coded["target"].to_numpy()
+        # an edgeless graph's empty dictionary columns come back with a null type, not category
         relation, provenance = (
-            decode(coded[c].cat.codes, coded[c].cat.categories) for c in ("relation", "provenance")
+            decode(codes.cat.codes, codes.cat.categories)
+            for codes in (coded[c].astype("category") for c in ("relation", "provenance"))
         )
         return KnowledgeGraph.from_rows(nodes, source, relation, target, provenance, metadata)
 

@@ -130,6 +130,14 @@ def test_store_round_trip(tiny, tmp_path):
         np.testing.assert_array_equal(loaded, computed)
 
 
+def test_an_edgeless_graph_round_trips(tiny, tmp_path):
+    """A model over features linked to no edge still saves and loads its graph."""
+    edgeless = KnowledgeGraph(tiny.nodes, tiny.edges.iloc[:0])
+    back = load_kg(save_kg(edgeless, tmp_path / "g.kg"))
+    assert back.number_of_nodes() == tiny.number_of_nodes() and back.number_of_edges() == 0
+    pd.testing.assert_frame_equal(back.nodes, tiny.nodes)
+
+
 def test_missing_values_and_dtypes_are_normalised(tiny):
     nodes = tiny.nodes.astype({"name": "str"})
     nodes.loc["GO:1", "namespace"] = float("nan")
