@@ -5,8 +5,12 @@ model's seed), the default model and its rewired-KG control are fitted on the tr
 explained on the held-out patients with the default pipeline (``method="ig_features"``,
 decomposed onto the terms: :func:`explained`). Measured on each:
 
-* the standard faithfulness metrics (:func:`fusion.explanations.evaluate_explanations`), each
-  beside the same metric of random explanations of equal size;
+* the standard faithfulness metrics (:func:`fusion.explanations.evaluate_explanations`) of the
+  top-10 terms (not genome-wide: there only the genes' attributions are computed per patient),
+  the removal metrics beside both random baselines (random input sets removing as many input
+  nodes as the explanation's, and random top-10 terms), the ranking metrics beside random
+  explanations; and the same metrics of the top-10 *inputs* (the input node types) beside
+  random inputs;
 * specificity of each patient's top-10 terms: median depth (hops up to a root of the term's
   ontology), median information content (:func:`kg.information_content`, over the whole KG),
   and the largest share of the cohort's linked genes that a top-10 term covers
@@ -267,6 +271,28 @@ def tagged(section: str, variant: str, measured: dict[str, float]) -> list[Recor
     ]
 
 
+#: Variant of a random baseline's records (:data:`fusion.explanations.BASELINES`).
+BASELINE_VARIANTS = {"inputs": "random inputs ({})", "nodes": "random nodes ({})"}
+
+
+def input_types(result: Explained) -> tuple[str, ...]:
+    """The node types of the explained patients' input nodes (e.g. ``gene``, ``mirna``)."""
+    kg = result.patients[0].kg
+    inputs = {i for e in result.patients for i in e.inputs}
+    return tuple(sorted(set(kg.nodes.loc[sorted(inputs), "type"])))
+
+
+def evaluation_records(section: str, name: str, table: pd.DataFrame) -> list[Record]:
+    """An :func:`evaluate_explanations` table as records: the explanation's value as variant
+    ``name`` (once per metric), each baseline's random mean as ``random <baseline> (name)``."""
+    own = table.drop_duplicates("metric").set_index("metric")["explanation"].to_dict()
+    records = tagged(section, name, own)
+    for baseline, rows in table.groupby("baseline", sort=False):
+        means = rows.set_index("metric")["random_mean"].to_dict()
+        records += tagged(section, BASELINE_VARIANTS[baseline].format(name), means)
+    return records
+
+
 def faithfulness_records(
     name: str,
     result: Explained,
@@ -275,24 +301,37 @@ def faithfulness_records(
     other: list[Explanation] | None,
     genome_wide: bool = False,
 ) -> list[Record]:
-    """:func:`evaluate_explanations` of one model's explanations: the explanation's value as
-    variant ``name``, the random explanations' mean as ``random (name)``."""
-    types = ("gene",) if genome_wide else tuple(term_types(result.model))
-    table = evaluate_explanations(
-        result.model,
-        result.test,
-        result.patients,
-        k=TOP_K,
-        n_random=n_random,
-        seed=seed,
-        config=FaithfulnessConfig(types=types),
-        other=other,
-        explainer=lambda cohort: per_patient(result.model, cohort, genome_wide),
-    )
-    metrics = table.set_index("metric")
-    return tagged("faithfulness", name, metrics["explanation"].to_dict()) + tagged(
-        "faithfulness", f"random ({name})", metrics["random_mean"].to_dict()
-    )
+    """:func:`evaluate_explanations` of one model's explanations, section ``faithfulness``: the
+    top-10 terms (not genome-wide), the removal metrics beside both baselines; section
+    ``faithfulness, inputs``: the top-10 inputs beside random inputs. Both with stability under
+    noise (the noisy cohort is the same for both, seeded: explained once) and, given ``other``,
+    across seeds."""
+    noisy: list[list[Explanation]] = []
+
+    def explainer(cohort: Cohort) -> list[Explanation]:
+        if not noisy:
+            noisy.append(per_patient(result.model, cohort, genome_wide))
+        return noisy[0]
+
+    def evaluate(types: tuple[str, ...], baseline: Any) -> pd.DataFrame:
+        return evaluate_explanations(
+            result.model,
+            result.test,
+            result.patients,
+            k=TOP_K,
+            n_random=n_random,
+            seed=seed,
+            config=FaithfulnessConfig(types=types, baseline=baseline),
+            other=other,
+            explainer=explainer,
+        )
+
+    records = []
+    if not genome_wide:
+        terms = evaluate(tuple(term_types(result.model)), ("inputs", "nodes"))
+        records += evaluation_records("faithfulness", name, terms)
+    inputs = evaluate(input_types(result), "inputs")
+    return records + evaluation_records("faithfulness, inputs", name, inputs)
 
 
 def shown_patients(task: CohortTask, test: Cohort, seed: int) -> Cohort:

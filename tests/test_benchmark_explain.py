@@ -1,5 +1,5 @@
 """The helpers of ``benchmarks/explain.py`` on a tiny hand-built KG: term depth, known-biology
-ranks, and the tables' target checks."""
+ranks, the faithfulness records per baseline, and the tables' target checks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from _explain_biology import KnownTerms, known_records
-from _explain_cohorts import term_depth
+from _explain_cohorts import evaluation_records, term_depth
 from _explain_tables import Target, difference, mean_sd, target_table, values
 
 from fusion.explanations import Explanation
@@ -78,3 +78,24 @@ def test_target_table_paired_difference() -> None:
     assert table.loc[0, "value"] == mean_sd(pd.Series([0.8, 0.4])) == "0.600 ± 0.283"
     assert table.loc[0, "ok"] == "✓"
     assert mean_sd(pd.Series([np.nan])) == ""
+
+
+def test_evaluation_records_one_value_per_metric_and_a_variant_per_baseline() -> None:
+    table = pd.DataFrame(
+        {
+            "metric": ["fidelity+ (top 10)", "fidelity+ (top 10)", "stability"],
+            "baseline": ["inputs", "nodes", "nodes"],
+            "explanation": [0.3, 0.3, 0.9],
+            "random_mean": [0.1, 0.2, 0.05],
+        }
+    )
+    records = pd.DataFrame(evaluation_records("faithfulness", "default", table))
+    got = records.set_index(["measure", "variant"])["value"].to_dict()
+    assert got == {
+        ("fidelity+ (top 10)", "default"): 0.3,
+        ("stability", "default"): 0.9,
+        ("fidelity+ (top 10)", "random inputs (default)"): 0.1,
+        ("fidelity+ (top 10)", "random nodes (default)"): 0.2,
+        ("stability", "random nodes (default)"): 0.05,
+    }
+    assert set(records["section"]) == {"faithfulness"}
