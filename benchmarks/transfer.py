@@ -21,13 +21,20 @@ pre-training set and no source training set, matched on the TCGA barcode rules o
   mixOmics test patients, beside a logistic regression on the genes both mRNA panels share.
 
 Prints and writes ``<out>/transfer_<setting>.csv`` (one row per fit) and the summaries (macro
-F1 and AUC, mean ± sd over seeds), and the pre-training time and peak memory.
-``--quick``: 1 seed, sizes {15, 60} / {50, 200}, 1 ensemble member, <= 40 epochs.
+F1 and AUC, mean ± sd over seeds), and the pre-training time, CPU time and peak memory
+(``<out>/transfer_<setting>_pretraining.csv``). Every fit has 1 ensemble member.
+``--quick``: 1 seed, sizes {15, 60} / {50, 200}, 1 ER test fold, <= 40 epochs (patience 5);
+``--seeds``, ``--sizes``, ``--folds``, ``--epochs`` and ``--patience`` override the protocol.
+``--encoders DIR`` keeps the pre-trained encoders (one folder per setting, control and fold,
+with a ``.json`` stamp of their parameters, the pooled cohorts' checksums and the measured
+time) and reuses those whose stamp matches, so that a longer run of the fine-tuning curves
+need not pre-train again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
@@ -43,7 +50,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ROOT, load_average
+from _common import ROOT, cpu_seconds, load_average
 
 from fusion import Cohort, read_breast_tcga, read_cohort
 from fusion.models import (
@@ -51,6 +58,7 @@ from fusion.models import (
     KGFusionClassifier,
     PretrainParams,
     classification_metrics,
+    cohort_checksum,
     pretrain,
     transfer,
 )
@@ -104,30 +112,56 @@ def scores(model: Any, test: Cohort) -> dict[str, float]:
     return {"f1_macro": metrics["f1_macro"], "auc": metrics["auc"]}
 
 
+def _stamp(params: PretrainParams, cohorts: list[Cohort], cover: list[Cohort]) -> dict:
+    """What an encoder was pre-trained from: its parameters and the cohorts' checksums."""
+    return {
+        "params": params.to_dict(),
+        "cohorts": [cohort_checksum(c) for c in cohorts],
+        "cover": [cohort_checksum(c) for c in cover],
+    }
+
+
 def pretrained_encoders(
     kg: KnowledgeGraph, cohorts: list[Cohort], cover: list[Cohort], params: dict, folder: Path
 ) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-    """The encoder over the KG and over the rewired KG: folders, and time / memory rows."""
+    """The encoder over the KG and over the rewired KG: folders, and time / memory rows.
+
+    An encoder folder already in ``folder`` whose ``stamp.json`` records the same parameters
+    and cohort checksums is reused (its row is the one measured when it was pre-trained).
+    """
     out, rows = {}, []
     for control in ("none", "rewired"):
+        settings = PretrainParams(**params, control=control)
+        stamp = _stamp(settings, cohorts, cover)
+        path, record = folder / f"encoder_{control}", folder / f"encoder_{control}.json"
+        if path.is_dir() and record.is_file():
+            kept = json.loads(record.read_text(encoding="utf-8"))
+            if kept["stamp"] == stamp:
+                print(f"reusing the pre-trained encoder {path}", flush=True)
+                out[control] = path
+                rows.append({**kept["row"], "reused": True})
+                continue
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
-        encoder = pretrain(cohorts, kg, PretrainParams(**params, control=control), cover=cover)
-        wall = time.perf_counter() - start
+        start, cpu = time.perf_counter(), cpu_seconds()
+        encoder = pretrain(cohorts, kg, settings, cover=cover)
+        wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        out[control] = encoder.save(folder / f"encoder_{control}")
-        rows.append(
-            {
-                "encoder": "KG" if control == "none" else "rewired KG",
-                "patients": sum(c["patients"] for c in encoder.cohorts),
-                "nodes": encoder.graph.num_nodes,
-                "epochs": len(encoder.history["val_loss"]),
-                "held-out loss": encoder.history["best_val_loss"],
-                "wall s": wall,
-                "peak RSS MB": peak / 1024,
-                "RSS growth MB": (peak - before) / 1024,
-            }
-        )
+        out[control] = encoder.save(path)
+        row = {
+            "encoder": "KG" if control == "none" else "rewired KG",
+            "patients": sum(c["patients"] for c in encoder.cohorts),
+            "nodes": encoder.graph.num_nodes,
+            "epochs": len(encoder.history["val_loss"]),
+            "best epoch": encoder.history["best_epoch"],
+            "held-out loss": encoder.history["best_val_loss"],
+            "first-epoch loss": encoder.history["val_loss"][0],
+            "wall s": wall,
+            "cpu s": cpu,
+            "peak RSS MB": peak / 1024,
+            "RSS growth MB": (peak - before) / 1024,
+        }
+        record.write_text(json.dumps({"stamp": stamp, "row": row}, indent=1), encoding="utf-8")
+        rows.append({**row, "reused": False})
     return out, rows
 
 
@@ -190,8 +224,9 @@ def setting_mixomics(kg: KnowledgeGraph, data: Path, args: Any, folder: Path) ->
     encoders, timing = pretrained_encoders(
         kg, [unlabelled(source)], [unlabelled(train)], args.pretrain, folder
     )
+    args.timing.extend(timing)
     print(pd.DataFrame(timing).round(3).to_string(index=False))
-    sizes = [15, 60] if args.quick else [15, 30, 60, 150]
+    sizes = args.sizes or ([15, 60] if args.quick else [15, 30, 60, 150])
     results = curve(kg, train, test, encoders, sizes, args.seed_list, args.model)
     return results.assign(setting="mixomics")
 
@@ -205,7 +240,7 @@ def setting_er(kg: KnowledgeGraph, data: Path, args: Any, folder: Path) -> pd.Da
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     y = cohort.labels.to_numpy()
     rows = []
-    n_folds = 1 if args.quick else 2
+    n_folds = args.folds or (1 if args.quick else 2)
     for k, (inner, held) in enumerate(list(folds.split(np.zeros(len(y)), y))[:n_folds]):
         train, test = cohort.subset(cohort.samples[inner]), cohort.subset(cohort.samples[held])
         assert_disjoint(train.samples, test.samples, f"fold {k}'s pre-training set")
@@ -213,8 +248,9 @@ def setting_er(kg: KnowledgeGraph, data: Path, args: Any, folder: Path) -> pd.Da
         encoders, timing = pretrained_encoders(
             kg, [unlabelled(train)], [], params, folder / f"fold{k}"
         )
+        args.timing.extend({**row, "fold": k} for row in timing)
         print(pd.DataFrame(timing).round(3).to_string(index=False))
-        sizes = [50, 200] if args.quick else [25, 50, 100, 200]
+        sizes = args.sizes or ([50, 200] if args.quick else [25, 50, 100, 200])
         model = {**args.model, "relations": GENOME_WIDE_RELATIONS}
         rows.append(curve(kg, train, test, encoders, sizes, args.seed_list, model).assign(fold=k))
     return pd.concat(rows).assign(setting="er")
@@ -262,34 +298,63 @@ def setting_zeroshot(kg: KnowledgeGraph, data: Path, args: Any, folder: Path) ->
 SETTINGS = {"mixomics": setting_mixomics, "er": setting_er, "zeroshot": setting_zeroshot}
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setting", default="all", help=f"one of {sorted(SETTINGS)}, or all")
     parser.add_argument("--data-dir", default=None, help="shared data (default $KGFUSION_DATA)")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 sizes, short fits")
     parser.add_argument("--seeds", type=int, default=None, help="seeds (default: 5, quick 1)")
+    parser.add_argument("--sizes", type=_sizes, default=None, help="training sizes, e.g. 15,30")
+    parser.add_argument(
+        "--folds", type=int, default=None, help="er test folds (default 2, quick 1)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="max epochs (default 100, quick 40)"
+    )
+    parser.add_argument("--patience", type=int, default=None, help="patience (default 15, quick 5)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     parser.add_argument("--out", type=Path, default=ROOT / "kgfusion-out" / "benchmarks")
+    parser.add_argument(
+        "--encoders", type=Path, default=None,
+        help="keep the pre-trained encoders here and reuse matching ones (default: a temporary folder)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.sizes and args.setting not in ("mixomics", "er"):
+        parser.error("--sizes needs --setting mixomics or --setting er")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
     data = Path(args.data_dir) if args.data_dir else ROOT.parent / "shared" / "data"
     args.seed_list = list(range(args.seeds or (1 if args.quick else 5)))
-    short = {"max_epochs": 40, "patience": 5} if args.quick else {"max_epochs": 100, "patience": 15}
+    epochs, patience = (40, 5) if args.quick else (100, 15)
+    short = {"max_epochs": args.epochs or epochs, "patience": args.patience or patience}
     args.model = {"n_ensemble": 1, "device": "cpu", "n_threads": args.threads, **short}
     args.pretrain = {"device": "cpu", "n_threads": args.threads, **short}
     args.out.mkdir(parents=True, exist_ok=True)
+    print(f"protocol: seeds {args.seed_list}, {short}, 1 ensemble member, {args.threads} thread(s)")
     kg = build_kg(shared_sources(data), progress=False)
     names = sorted(SETTINGS) if args.setting == "all" else [args.setting]
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        encoders = args.encoders or Path(scratch)
         for name in names:
             print(f"\n## {name} (load {load_average():.1f})", flush=True)
-            start = time.perf_counter()
-            results = SETTINGS[name](kg, data, args, Path(folder))
+            start, cpu = time.perf_counter(), cpu_seconds()
+            args.timing = []
+            results = SETTINGS[name](kg, data, args, encoders / name)
             results.to_csv(args.out / f"transfer_{name}.csv", index=False)
+            if args.timing:
+                frame = pd.DataFrame(args.timing)
+                frame.to_csv(args.out / f"transfer_{name}_pretraining.csv", index=False)
             by = ["model"] if name == "zeroshot" else ["n", "model"]
             print(summary(results, by).to_string())
-            print(f"{name}: wall {time.perf_counter() - start:.0f} s", flush=True)
+            wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+            print(
+                f"{name}: wall {wall:.0f} s, cpu {cpu:.0f} s (load {load_average():.1f})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
