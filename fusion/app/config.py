@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing_extensions import Self  # typing.Self from Python 3.11
 
 from fusion._exceptions import FusionError
 from fusion.app.estimators import ESTIMATORS
@@ -40,6 +41,7 @@ from kg import KGConfig, KGError, load_yaml
 __all__ = [
     "CohortSection",
     "ConfigError",
+    "ConfigFile",
     "EvaluationSection",
     "HoldoutSection",
     "KGSection",
@@ -196,18 +198,16 @@ class EvaluationSection(_Section):
         return value
 
 
-class RunConfig(_Section):
-    """A whole run: KG, cohort, model, evaluation protocol and output folder."""
+class ConfigFile(_Section):
+    """A whole configuration file: read from YAML (or a mapping), then resolved against its folder.
 
-    kg: KGSection = Field(default_factory=lambda: KGSection(preset="embedded"))
-    cohort: CohortSection
-    model: ModelSection = Field(default_factory=ModelSection)
-    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
-    output: Path = Path("kgfusion-out/run")
+    Subclasses add their sections, :meth:`_check` (checks after validation, before paths
+    resolve) and :meth:`_resolved` (relative paths made absolute and checked).
+    """
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> RunConfig:
-        """Read and validate a YAML run configuration.
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Self:
+        """Read and validate a YAML configuration.
 
         Raises
         ------
@@ -226,7 +226,7 @@ class RunConfig(_Section):
     @classmethod
     def from_dict(
         cls, raw: Any, base: str | os.PathLike[str] = ".", origin: str = "config"
-    ) -> RunConfig:
+    ) -> Self:
         """Validate a mapping; relative paths resolve against ``base``, ``$VARS`` are expanded."""
         if not isinstance(raw, dict):
             raise ConfigError(
@@ -236,7 +236,24 @@ class RunConfig(_Section):
             config = cls.model_validate(_expand(raw, origin, ()))
         except ValidationError as error:
             raise ConfigError(_describe(error, origin)) from None
+        config._check(origin)
         return config._resolved(Path(base), origin)
+
+    def _check(self, origin: str) -> None:
+        """Checks of the validated file before its paths resolve (none by default)."""
+
+    def _resolved(self, base: Path, origin: str) -> Self:
+        raise NotImplementedError
+
+
+class RunConfig(ConfigFile):
+    """A whole run: KG, cohort, model, evaluation protocol and output folder."""
+
+    kg: KGSection = Field(default_factory=lambda: KGSection(preset="embedded"))
+    cohort: CohortSection
+    model: ModelSection = Field(default_factory=ModelSection)
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    output: Path = Path("kgfusion-out/run")
 
     def _resolved(self, base: Path, origin: str) -> RunConfig:
         def resolve(value: Path | None, key: str, must_exist: bool = True) -> Path | None:

@@ -25,24 +25,20 @@ folder and ``$VARIABLES`` are expanded, as in :class:`~fusion.app.config.RunConf
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from fusion._exceptions import InvalidParameterError
 from fusion.app.config import (
     CohortSection,
     ConfigError,
+    ConfigFile,
     KGSection,
     RunConfig,
-    _describe,
-    _expand,
-    _Section,
 )
-from kg import KGError, load_yaml
 
 if TYPE_CHECKING:
     from fusion.data.cohort import Cohort
@@ -60,7 +56,7 @@ class PretrainCohortSection(CohortSection):
     part: Literal["all", "train"] = "all"
 
 
-class PretrainRunConfig(_Section):
+class PretrainRunConfig(ConfigFile):
     """A pre-training run: the KG, the pooled cohorts, the covered panels, the parameters."""
 
     kg: KGSection = Field(default_factory=lambda: KGSection(preset="embedded"))
@@ -69,32 +65,8 @@ class PretrainRunConfig(_Section):
     params: dict[str, Any] = Field(default_factory=dict)
     output: Path = Path("kgfusion-out/encoder")
 
-    @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> PretrainRunConfig:
-        """Read and validate a YAML pre-training configuration (errors name file and key)."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: config file does not exist")
-        try:
-            raw = load_yaml(path)
-        except KGError as error:
-            raise ConfigError(f"not valid YAML: {error}") from None
-        return cls.from_dict(raw, base=path.parent, origin=str(path))
-
-    @classmethod
-    def from_dict(
-        cls, raw: Any, base: str | os.PathLike[str] = ".", origin: str = "config"
-    ) -> PretrainRunConfig:
-        """Validate a mapping; relative paths resolve against ``base``, ``$VARS`` are expanded."""
-        if not isinstance(raw, dict):
-            msg = f"{origin}: expected a mapping at the top level, got {type(raw).__name__}"
-            raise ConfigError(msg)
-        try:
-            config = cls.model_validate(_expand(raw, origin, ()))
-        except ValidationError as error:
-            raise ConfigError(_describe(error, origin)) from None
-        config.pretrain_params(origin)
-        return config._resolved(Path(base), origin)
+    def _check(self, origin: str) -> None:
+        self.pretrain_params(origin)
 
     def _resolved(self, base: Path, origin: str) -> PretrainRunConfig:
         """Paths resolved and checked as a :class:`RunConfig` resolves its own."""
