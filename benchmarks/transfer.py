@@ -155,6 +155,7 @@ def pretrained_encoders(
             "best epoch": encoder.history["best_epoch"],
             "held-out loss": encoder.history["best_val_loss"],
             "first-epoch loss": encoder.history["val_loss"][0],
+            "predict-0 loss": encoder.history.get("zero_val_loss"),
             "wall s": wall,
             "cpu s": cpu,
             "peak RSS MB": peak / 1024,

@@ -41,6 +41,7 @@ from gnn import (
     PretrainConfig,
     RelationGraph,
     TrainConfig,
+    masked_node_loss,
     pretrain_encoder,
 )
 from kg import KnowledgeGraph
@@ -150,7 +151,9 @@ class PretrainedEncoder:
         Per pooled cohort: ``name``, ``patients`` (pre-training patients), ``modalities``
         (name → kind and feature count) and ``sha256`` (:func:`cohort_checksum`).
     history : dict
-        ``best_epoch``, ``best_val_loss``, ``train_loss``, ``val_loss``, ``n_train``, ``n_val``.
+        ``best_epoch``, ``best_val_loss``, ``train_loss``, ``val_loss``, ``n_train``, ``n_val``,
+        and ``zero_val_loss``: the held-out loss of predicting every hidden value as 0 (the
+        scaled values' mean), the level of an encoder that learned nothing.
     """
 
     graph: RelationGraph
@@ -336,17 +339,22 @@ def pretrain(
             PretrainConfig(params.mask_rate),
         ).to(device)
         batch = pooled.batch.to(device)
+        val = batch[torch.from_numpy(held_out).to(device)]
         result = pretrain_encoder(
             model,
             batch[torch.from_numpy(inner).to(device)],
-            batch[torch.from_numpy(held_out).to(device)],
+            val,
             params.train_config(),
             seed=params.random_state,
             progress=progress,
         )
+        with torch.no_grad():  # the held-out masking of training, drawn again with its seed
+            _, target = model.masked(val, params.random_state)
+            zero = float(masked_node_loss(torch.zeros_like(target[..., 0]), target))
     logger.info(
-        "pretrain: best epoch %d, held-out loss %.4f", result.best_epoch, result.best_val_loss
-    )
+        "pretrain: best epoch %d, held-out loss %.4f (predicting 0: %.4f)",
+        result.best_epoch, result.best_val_loss, zero,
+    )  # fmt: skip
     provenance = [
         {
             "name": name,
@@ -359,7 +367,12 @@ def pretrain(
         }
         for name, cohort in zip(names, pooled_cohorts)
     ]
-    history = {**asdict(result), "n_train": len(inner), "n_val": len(held_out)}
+    history = {
+        **asdict(result),
+        "zero_val_loss": zero,
+        "n_train": len(inner),
+        "n_val": len(held_out),
+    }
     state = {k: v.cpu() for k, v in model.encoder_state().items()}
     layout = EncoderLayout.of(model.net, list(pooled.feature_nodes))
     return PretrainedEncoder(graph, layout, state, params, provenance, history)

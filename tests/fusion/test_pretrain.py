@@ -91,7 +91,19 @@ def test_pretraining_is_deterministic_and_ignores_labels(kg: KnowledgeGraph) -> 
     one, two = pretrain(data, kg, PARAMS), pretrain(unlabelled, kg, PARAMS)
     assert all(torch.equal(one.state[k], two.state[k]) for k in one.state)
     assert one.history["n_train"] == 32 and one.history["n_val"] == 8
+    assert one.history["zero_val_loss"] > 0  # the level of predicting every hidden value as 0
     assert one.cohorts[0]["sha256"] == cohort_checksum(unlabelled)
+
+
+def test_zero_baseline_depends_on_the_held_out_masking_not_on_training(kg: KnowledgeGraph) -> None:
+    """``zero_val_loss`` scores predicting 0 on the held-out patients' fixed masking: the same
+    whatever the optimisation, another value under another seed (another split and masking)."""
+    data = cohort(PANEL_A, 40, 0, "a")
+    base = pretrain(data, kg, PARAMS).history["zero_val_loss"]
+    slower = PretrainParams(**{**PARAMS.to_dict(), "lr": 1e-4, "max_epochs": 2})
+    assert pretrain(data, kg, slower).history["zero_val_loss"] == base
+    reseeded = PretrainParams(**{**PARAMS.to_dict(), "random_state": 1})
+    assert pretrain(data, kg, reseeded).history["zero_val_loss"] != base
 
 
 def test_pooled_panels_share_the_kind_channel(kg: KnowledgeGraph) -> None:
