@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "ModalityImputer": "fusion.data.preprocess",
     "ModalityScaler": "fusion.data.preprocess",
     "VarianceFilter": "fusion.data.preprocess",
+    "check_inner_split": "fusion.data.split",
     "official_split": "fusion.data.split",
     "repeated_stratified_kfold": "fusion.data.split",
     "stratified_split": "fusion.data.split",

@@ -8,6 +8,7 @@ labels, or on the survival event when the cohort has no labels.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,7 +19,12 @@ from fusion._exceptions import InvalidParameterError, LabelError, SplitError
 from fusion.data._checks import show
 from fusion.data.cohort import Cohort
 
-__all__ = ["official_split", "repeated_stratified_kfold", "stratified_split"]
+__all__ = [
+    "check_inner_split",
+    "official_split",
+    "repeated_stratified_kfold",
+    "stratified_split",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -136,3 +142,40 @@ def official_split(cohort: Cohort) -> tuple[pd.Index, pd.Index]:
         raise SplitError(msg)
     ids = cohort.samples
     return ids[(split == "train").to_numpy()], ids[(split == "test").to_numpy()]
+
+
+def _sizes(n: int, val_size: float) -> tuple[int, int]:
+    """Held-out and training sizes of scikit-learn's split of ``n`` samples."""
+    n_val = math.ceil(val_size * n)
+    return n_val, math.floor((1.0 - val_size) * n)
+
+
+def _minimum(n_strata: int, val_size: float) -> int:
+    """The fewest samples whose split leaves ``n_strata`` samples on each side."""
+    n = 2 * n_strata
+    while min(_sizes(n, val_size)) < n_strata:
+        n += 1
+    return n
+
+
+def check_inner_split(strata: np.ndarray, val_size: float, owner: str) -> None:
+    """Raise :class:`~fusion.SplitError` when ``strata`` cannot be split with ``val_size``.
+
+    A stratified split needs at least 2 samples in every stratum (class, or event status for
+    survival) and at least one sample per stratum on each side.
+    """
+    values, counts = np.unique(strata, return_counts=True)
+    n, k = len(strata), len(values)
+    n_val, n_train = _sizes(n, val_size)
+    what = f"{owner}.fit: the inner validation split (val_size={val_size}) of {n} patients"
+    if counts.min() < 2:
+        rare = [v.item() if isinstance(v, np.generic) else v for v in values[counts < 2]]
+        msg = f"{what} is stratified and needs at least 2 patients per class; {rare} have 1."
+        raise SplitError(msg)
+    if min(n_val, n_train) < k:
+        msg = (
+            f"{what} holds out {n_val} and keeps {n_train}, fewer than its {k} classes: with "
+            f"val_size={val_size} it needs at least {_minimum(k, val_size)} patients (and 2 per "
+            "class); add patients or change val_size."
+        )
+        raise SplitError(msg)

@@ -24,9 +24,8 @@ from torch import nn
 from fusion._exceptions import AlignmentError, InvalidParameterError
 from fusion.data.cohort import Cohort
 from fusion.data.preprocess import ModalityScaler
+from fusion.data.split import check_inner_split
 from fusion.models import KGFusionClassifier, KGFusionSurvival, cohort_batch, validate_params
-from fusion.models._ensemble import check_inner_split
-from fusion.models._graph import fit_graph
 from fusion.models.checkpoint import NETWORKS
 from fusion.models.metrics import checked_survival, classification_metrics, concordance_index
 from gnn import FusionBatch, RelationGraph, cox_ph_loss
@@ -116,19 +115,7 @@ def shared_network(estimator: Estimator, panel: Cohort) -> SharedNetwork:
         msg = "shared_network: control='random_masks' is not supported in federated training."
         raise InvalidParameterError(msg)
     owner = type(estimator).__name__
-    fitted = fit_graph(
-        panel,
-        estimator.kg,
-        None,
-        owner=owner,
-        control=estimator.control,
-        relations=estimator.relations,
-        min_seeds=estimator.min_seeds,
-        max_fraction=estimator.max_fraction,
-        min_ic=estimator.min_ic,
-        relation_groups=estimator.relation_groups,
-        seed=estimator.random_state,
-    )
+    fitted = estimator.fit_graph(panel)
     classes = None
     if isinstance(estimator, KGFusionClassifier):
         if panel.labels is None:
@@ -140,7 +127,7 @@ def shared_network(estimator: Estimator, panel: Cohort) -> SharedNetwork:
         fitted.graph,
         fitted.feature_nodes,
         {m: panel[m].columns for m in panel},
-        estimator._net_config(fitted.use_graph),
+        estimator.net_config(fitted.use_graph),
         classes,
     )
 

@@ -21,8 +21,9 @@ from fusion._exceptions import InvalidParameterError, ModelError
 from fusion.data.cohort import Cohort
 from fusion.data.link import CohortLinks
 from fusion.data.preprocess import ModalityScaler
-from fusion.models._ensemble import check_inner_split, train_ensemble
-from fusion.models._graph import fit_graph
+from fusion.data.split import check_inner_split
+from fusion.models._ensemble import train_ensemble
+from fusion.models._graph import FittedGraph, fit_graph
 from fusion.models.checkpoint import NETWORKS, read_checkpoint, write_checkpoint
 from fusion.models.finetune import encoder_init, modality_kinds
 from fusion.models.params import KGFUSION_CONSTRAINTS, Control, check_fitted, validate_params
@@ -77,7 +78,7 @@ class _KGFusionBase(BaseEstimator):
         freeze_encoder: bool = False,
     ) -> None:
         # The one declaration of the user-facing defaults; the gnn configurations are built from
-        # these values, every field given (see _net_config and _train_config).
+        # these values, every field given (see net_config and _train_config).
         self.kg = kg
         self.relations = relations
         self.min_seeds = min_seeds
@@ -115,7 +116,29 @@ class _KGFusionBase(BaseEstimator):
     def _validate_params(self) -> None:
         validate_params(self)
 
-    def _net_config(self, use_graph: bool) -> FusionNetConfig:
+    def fit_graph(self, cohort: Cohort, links: CohortLinks | None = None) -> FittedGraph:
+        """The graph a fit over ``cohort`` trains on, before any training.
+
+        ``cohort`` linked to ``kg`` (or ``links`` used), ``kg`` pruned to the closure of the
+        linked nodes (``min_seeds``, ``max_fraction``, ``min_ic``, ``relations``) and put under
+        ``control``, seeded by ``random_state`` (:data:`fusion.models.params.CONTROLS`). Federated
+        sites (:mod:`fusion.federated`) build their shared network from it.
+        """
+        return fit_graph(
+            cohort,
+            self.kg,
+            links,
+            owner=type(self).__name__,
+            control=self.control,
+            relations=self.relations,
+            min_seeds=self.min_seeds,
+            max_fraction=self.max_fraction,
+            min_ic=self.min_ic,
+            relation_groups=self.relation_groups,
+            seed=self.random_state,
+        )
+
+    def net_config(self, use_graph: bool) -> FusionNetConfig:
         """The configuration of the ``architecture``'s network: every field from the parameter
         of the same name, but ``use_graph`` and the hierarchy's masks (random under
         ``control="random_masks"``, seeded by ``random_state``)."""
@@ -203,23 +226,11 @@ class _KGFusionBase(BaseEstimator):
         self.modalities_ = list(cohort)
         self.scaler_ = ModalityScaler().fit(cohort)
         self.feature_names_in_ = {m: cohort[m].columns for m in self.modalities_}
-        fitted = fit_graph(
-            cohort,
-            self.kg,
-            links,
-            owner=owner,
-            control=self.control,
-            relations=self.relations,
-            min_seeds=self.min_seeds,
-            max_fraction=self.max_fraction,
-            min_ic=self.min_ic,
-            relation_groups=self.relation_groups,
-            seed=self.random_state,
-        )
+        fitted = self.fit_graph(cohort, links)
         self.graph_, self.feature_nodes_ = fitted.graph, fitted.feature_nodes
         if fitted.report is not None:
             self.link_report_ = fitted.report
-        self.config_ = self._net_config(fitted.use_graph)
+        self.config_ = self.net_config(fitted.use_graph)
         self.modality_kinds_ = modality_kinds(cohort, self.modalities_)
         init = encoder_init(self, cohort, fitted.graph, fitted.feature_nodes)
         self.device_ = resolve_device(self.device)

@@ -178,7 +178,7 @@ def transfer(
     target.modalities_ = list(cohort)
     target.feature_names_in_ = {m: cohort[m].columns for m in target.modalities_}
     target.scaler_ = ModalityScaler().fit(cohort)
-    target.config_ = target._net_config(True)
+    target.config_ = target.net_config(True)
     channels = modality_kinds(cohort, target.modalities_)
     batch = cohort_batch(target.scaler_.transform(cohort), target.feature_names_in_)
     graph = fitted.graph.to(model.device_)

@@ -101,7 +101,7 @@ def test_every_parameter_is_declared_once_and_validated() -> None:
     params = list(inspect.signature(KGFusionClassifier.__init__).parameters)[1:]
     assert set(KGFUSION_CONSTRAINTS) == set(params)
     est = KGFusionClassifier()
-    net, train = est._net_config(use_graph=True), est._train_config()
+    net, train = est.net_config(use_graph=True), est._train_config()
     defaults = est.get_params()
     for config in (net, train):
         for field in fields(config):
@@ -111,7 +111,7 @@ def test_every_parameter_is_declared_once_and_validated() -> None:
     assert FusionNetConfig() == net
     assert TrainConfig() == train
     changed = KGFusionClassifier(hidden=7, lr=0.1, batch_size=0)
-    assert changed._net_config(False).hidden == 7
+    assert changed.net_config(False).hidden == 7
     assert (changed._train_config().lr, changed._train_config().batch_size) == (0.1, 0)
 
 
