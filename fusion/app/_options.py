@@ -20,13 +20,18 @@ __all__ = [
     "ERRORS",
     "ClinicalOption",
     "ConfigArg",
+    "DataOption",
     "ExplainMethod",
     "FormatIn",
     "LabelOption",
     "Method",
     "ModalitiesOption",
+    "ModelOption",
+    "PatientsOption",
     "Progress",
     "RequireAllOption",
+    "TableFormat",
+    "cohort_part",
     "fail",
     "multiomics_options",
     "read_data",
@@ -40,6 +45,24 @@ Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
 FormatIn = Annotated[
     CohortFormat, typer.Option("--format-in", help="Layout of the cohort (auto: detect).")
 ]
+ModelOption = Annotated[
+    Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
+]
+DataOption = Annotated[
+    Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
+]
+PatientsOption = Annotated[
+    list[str] | None,
+    typer.Option("--patient", "-p", help="Sample id, repeatable (default: every patient)."),
+]
+
+
+class TableFormat(str, Enum):
+    """Output formats of the commands that print a table (contrast, faithfulness, query)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
 
 
 class ExplainMethod(str, Enum):
@@ -51,6 +74,16 @@ class ExplainMethod(str, Enum):
 
 
 Method = Annotated[ExplainMethod, typer.Option(help="contribution (exact), ig or ig_features.")]
+
+
+def cohort_part(cohort: Cohort, part: str) -> Cohort:
+    """``--part``: the whole ``cohort`` (``all``) or one side of its official split."""
+    if part == "all":
+        return cohort
+    if part not in ("train", "test"):
+        raise FusionError(f"--part must be all, train or test; got {part!r}")
+    train, test = cohort.train_test()
+    return train if part == "train" else test
 
 
 def fail(error: BaseException | str) -> typer.Exit:

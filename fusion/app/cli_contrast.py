@@ -10,8 +10,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, fail, read_data
-from fusion.app.cli_run import _part, _write_or_echo
+from fusion.app._explain_output import write_or_echo
+from fusion.app._options import (
+    ERRORS,
+    DataOption,
+    ExplainMethod,
+    FormatIn,
+    Method,
+    ModelOption,
+    TableFormat,
+    cohort_part,
+    fail,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
 if TYPE_CHECKING:
@@ -30,14 +41,6 @@ class GroupBy(str, Enum):
     label = "label"
 
 
-class ContrastFormat(str, Enum):
-    """Output formats of ``kgfusion contrast``."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 class Alternative(str, Enum):
     """The direction of ``difference = mean_group - mean_versus`` tested."""
 
@@ -47,12 +50,8 @@ class Alternative(str, Enum):
 
 
 def contrast(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
-    ],
-    data: Annotated[
-        Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
-    ],
+    model: ModelOption,
+    data: DataOption,
     by: Annotated[
         GroupBy,
         typer.Option(help="Group patients by predicted class (risk group) or true label."),
@@ -97,7 +96,7 @@ def contrast(
     top: Annotated[
         int, typer.Option("--top", "-k", help="table: rows per comparison; plot: labels.")
     ] = 20,
-    format: Annotated[ContrastFormat, typer.Option("--format", "-f")] = ContrastFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     format_in: FormatIn = CohortFormat.auto,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: print).")
@@ -127,7 +126,7 @@ def contrast(
     from fusion.explanations import explain, plot_contrast
 
     try:
-        cohort = _part(read_data(data, format_in), part)
+        cohort = cohort_part(read_data(data, format_in), part)
         estimator = load_model(model)
         groups = None if by is GroupBy.prediction else _labels(cohort)
         explained = _target(estimator, target, reference, groups)
@@ -145,7 +144,7 @@ def contrast(
             seed=seed,
             alternative=alternative.value,
         )
-        _write_or_echo(_render(table, format, top), out)
+        write_or_echo(_render(table, format, top), out)
         if plot is not None:
             plot_contrast(table, plot, k=top)
             typer.echo(f"wrote {plot}")
@@ -177,11 +176,11 @@ def _target(
     return str(classes[-1])
 
 
-def _render(table: pd.DataFrame, fmt: ContrastFormat, top: int) -> str:
+def _render(table: pd.DataFrame, fmt: TableFormat, top: int) -> str:
     """The table as text: per comparison its ``top`` rows (table), or every row (csv, json)."""
-    if fmt is ContrastFormat.csv:
+    if fmt is TableFormat.csv:
         return table.to_csv(index=False).rstrip("\n")
-    if fmt is ContrastFormat.json:
+    if fmt is TableFormat.json:
         payload = {**table.attrs, "terms": json.loads(table.to_json(orient="records"))}
         return json.dumps(payload, indent=1)
     attrs = table.attrs

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, fail, read_data
+from fusion.app._options import (
+    ERRORS,
+    DataOption,
+    ExplainMethod,
+    FormatIn,
+    Method,
+    ModelOption,
+    fail,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
 __all__ = ["explore"]
@@ -22,12 +31,8 @@ def _patients(values: list[str] | None) -> list[str] | None:
 
 
 def explore(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
-    ],
-    data: Annotated[
-        Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
-    ],
+    model: ModelOption,
+    data: DataOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.")],
     patients: Annotated[
         list[str] | None,

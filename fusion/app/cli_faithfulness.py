@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, fail, read_data
-from fusion.app.cli_run import _part, _write_or_echo
+from fusion.app._explain_output import write_or_echo
+from fusion.app._options import (
+    ERRORS,
+    DataOption,
+    ExplainMethod,
+    FormatIn,
+    Method,
+    ModelOption,
+    PatientsOption,
+    TableFormat,
+    cohort_part,
+    fail,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
-__all__ = ["FaithfulnessFormat", "faithfulness"]
-
-
-class FaithfulnessFormat(str, Enum):
-    """Output formats of ``kgfusion faithfulness``."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
+__all__ = ["faithfulness"]
 
 
 def _explainer(estimator: Any, patients: list[str], method: str, decompose: dict | None) -> Any:
@@ -38,16 +41,9 @@ def _explainer(estimator: Any, patients: list[str], method: str, decompose: dict
 
 
 def faithfulness(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
-    ],
-    data: Annotated[
-        Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
-    ],
-    patient: Annotated[
-        list[str] | None,
-        typer.Option("--patient", "-p", help="Sample id, repeatable (default: every patient)."),
-    ] = None,
+    model: ModelOption,
+    data: DataOption,
+    patient: PatientsOption = None,
     part: Annotated[str, typer.Option(help="all, or train/test of an official split.")] = "all",
     top: Annotated[int, typer.Option("--top", "-k", help="Top nodes of each explanation.")] = 10,
     random: Annotated[
@@ -69,9 +65,7 @@ def faithfulness(
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seeds the random explanations and the noise.")] = 0,
-    format: Annotated[
-        FaithfulnessFormat, typer.Option("--format", "-f")
-    ] = FaithfulnessFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     format_in: FormatIn = CohortFormat.auto,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: print).")
@@ -97,7 +91,7 @@ def faithfulness(
 
     try:
         estimator = load_model(model)
-        cohort = _part(read_data(data, format_in), part)
+        cohort = cohort_part(read_data(data, format_in), part)
         patients = list(patient) if patient else [str(p) for p in cohort.samples]
         types = tuple(node_type) if node_type else None
         steps = {"type": types, "namespace": namespace} if decompose else None
@@ -109,9 +103,9 @@ def faithfulness(
         )  # fmt: skip
     except ERRORS as error:
         raise fail(error) from None
-    if format is FaithfulnessFormat.csv:
+    if format is TableFormat.csv:
         text = table.to_csv(index=False).rstrip("\n")
-    elif format is FaithfulnessFormat.json:
+    elif format is TableFormat.json:
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         text = json.dumps(records, indent=1)  # NaN (a metric without random spread) as null
     else:
@@ -120,4 +114,4 @@ def faithfulness(
             f"{' + decompose' if decompose else ''}, top {top}, {random} random draws, seed {seed}"
         )
         text = f"{title}\n{table.to_string(index=False, float_format=lambda v: f'{v:.4g}')}"
-    _write_or_echo(text, out)
+    write_or_echo(text, out)

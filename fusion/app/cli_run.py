@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from fusion._exceptions import FusionError
 from fusion.app._explain_output import ExplainFormat, emit_explanations
-from fusion.app._explain_output import write_or_echo as _write_or_echo  # noqa: F401 (cli_contrast, cli_faithfulness)
 from fusion.app._options import (
     ERRORS,
     ConfigArg,
+    DataOption,
     ExplainMethod,
     FormatIn,
     Method,
+    ModelOption,
     Progress,
+    cohort_part,
     fail,
     read_data,
 )
@@ -141,7 +143,7 @@ def predict(
 
     try:
         estimator = load_model(model)
-        cohort = _part(read_data(data, format_in), part)
+        cohort = cohort_part(read_data(data, format_in), part)
         table = predictions(estimator, cohort)
     except ERRORS as error:
         raise fail(error) from None
@@ -152,22 +154,9 @@ def predict(
         typer.echo(f"wrote {len(table)} predictions to {out}")
 
 
-def _part(cohort: Any, part: str) -> Any:
-    if part == "all":
-        return cohort
-    if part not in ("train", "test"):
-        raise FusionError(f"--part must be all, train or test; got {part!r}")
-    train, test = cohort.train_test()
-    return train if part == "train" else test
-
-
 def explain(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
-    ],
-    data: Annotated[
-        Path, typer.Option("--data", "-d", help="Cohort holding the patients (as for `predict`).")
-    ],
+    model: ModelOption,
+    data: DataOption,
     patient: Annotated[list[str], typer.Option("--patient", "-p", help="Sample id, repeatable.")],
     top: Annotated[int, typer.Option("--top", "-k", help="Number of top nodes.")] = 20,
     node_type: Annotated[

@@ -15,7 +15,18 @@ from typing import Annotated, Any
 import typer
 
 from fusion._exceptions import FusionError
-from fusion.app._options import ERRORS, ExplainMethod, FormatIn, Method, Progress, fail, read_data
+from fusion.app._options import (
+    ERRORS,
+    ExplainMethod,
+    FormatIn,
+    Method,
+    ModelOption,
+    PatientsOption,
+    Progress,
+    TableFormat,
+    fail,
+    read_data,
+)
 from fusion.data.formats import CohortFormat
 
 __all__ = ["parse_binding", "query", "store"]
@@ -31,24 +42,11 @@ class OnExistingOption(str, Enum):
     error = "raise"
 
 
-class QueryFormat(str, Enum):
-    """Output formats of ``kgfusion query``."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 def store(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model folder written by `kgfusion train`.")
-    ],
+    model: ModelOption,
     data: Annotated[Path, typer.Option("--data", "-d", help="Cohort (as for `predict`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Store folder (created if missing).")],
-    patient: Annotated[
-        list[str] | None,
-        typer.Option("--patient", "-p", help="Sample id, repeatable (default: every sample)."),
-    ] = None,
+    patient: PatientsOption = None,
     method: Method = ExplainMethod.contribution,
     with_kg: Annotated[
         bool, typer.Option("--kg", help="Also store the model's knowledge graph.")
@@ -161,7 +159,7 @@ def query(
             help='Fix a variable: NAME=VALUE, repeatable (numbers stay numbers unless "quoted").',
         ),
     ] = None,
-    format: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: print).")
     ] = None,
@@ -186,9 +184,9 @@ def query(
             table = source.query(text, bindings, name=name)
     except ERRORS as error:
         raise fail(error) from None
-    if format is QueryFormat.csv:
+    if format is TableFormat.csv:
         rendered = table.to_csv(index=False).rstrip("\n")
-    elif format is QueryFormat.json:
+    elif format is TableFormat.json:
         rendered = json.dumps(table.to_dict(orient="records"), indent=1, default=str)
     else:
         rendered = table.to_string(index=False) if len(table) else "(no results)"
