@@ -24,7 +24,8 @@ Prints and writes ``<out>/transfer_<setting>.csv`` (one row per fit) and the sum
 F1 and AUC, mean ± sd over seeds), and the pre-training time, CPU time and peak memory
 (``<out>/transfer_<setting>_pretraining.csv``). Every fit has 1 ensemble member.
 ``--quick``: 1 seed, sizes {15, 60} / {50, 200}, 1 ER test fold, <= 40 epochs (patience 5);
-``--seeds``, ``--sizes``, ``--folds``, ``--epochs`` and ``--patience`` override the protocol.
+``--seeds``, ``--sizes``, ``--folds``, ``--epochs`` and ``--patience`` (``--pretrain-epochs``,
+``--pretrain-patience`` for the encoders alone) override the protocol.
 ``--encoders DIR`` keeps the pre-trained encoders (one folder per setting, control and fold,
 with a ``.json`` stamp of their parameters, the pooled cohorts' checksums and the measured
 time) and reuses those whose stamp matches, so that a longer run of the fine-tuning curves
@@ -99,8 +100,11 @@ def draw(cohort: Cohort, n: int, seed: int) -> Cohort:
     """A stratified draw of ``n`` patients (all of them when ``n`` is the cohort's size)."""
     if n >= cohort.n_samples:
         return cohort
-    ids, _ = train_test_split(
-        cohort.samples, train_size=n, random_state=seed, stratify=cohort.labels.to_numpy()
+    ids, _ = train_test_split(  # a NumPy array: sklearn cannot index an Arrow-backed Index
+        cohort.samples.to_numpy(),
+        train_size=n,
+        random_state=seed,
+        stratify=cohort.labels.to_numpy(),
     )
     return cohort.subset(ids)
 
@@ -179,8 +183,8 @@ def curve(
     variants = {"scratch": {}, "pretrained": {"pretrained": encoders["none"]}}
     variants["pretrained (rewired KG)"] = {"pretrained": encoders["rewired"]}
     rows = []
-    for n in sizes:
-        for seed in seeds:
+    for seed in seeds:
+        for n in sizes:
             part = draw(train, n, seed)
             for name, extra in variants.items():
                 start = time.perf_counter()
@@ -317,6 +321,8 @@ def main() -> None:
         "--epochs", type=int, default=None, help="max epochs (default 100, quick 40)"
     )
     parser.add_argument("--patience", type=int, default=None, help="patience (default 15, quick 5)")
+    parser.add_argument("--pretrain-epochs", type=int, default=None, help="(default: --epochs)")
+    parser.add_argument("--pretrain-patience", type=int, default=None, help="(default: --patience)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     parser.add_argument("--out", type=Path, default=ROOT / "kgfusion-out" / "benchmarks")
     parser.add_argument(
@@ -333,9 +339,16 @@ def main() -> None:
     epochs, patience = (40, 5) if args.quick else (100, 15)
     short = {"max_epochs": args.epochs or epochs, "patience": args.patience or patience}
     args.model = {"n_ensemble": 1, "device": "cpu", "n_threads": args.threads, **short}
-    args.pretrain = {"device": "cpu", "n_threads": args.threads, **short}
+    budget = {
+        "max_epochs": args.pretrain_epochs or short["max_epochs"],
+        "patience": args.pretrain_patience or short["patience"],
+    }
+    args.pretrain = {"device": "cpu", "n_threads": args.threads, **budget}
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"protocol: seeds {args.seed_list}, {short}, 1 ensemble member, {args.threads} thread(s)")
+    print(
+        f"protocol: seeds {args.seed_list}, fits {short}, pre-training {budget}, "
+        f"1 ensemble member, {args.threads} thread(s)"
+    )
     kg = build_kg(shared_sources(data), progress=False)
     names = sorted(SETTINGS) if args.setting == "all" else [args.setting]
     with tempfile.TemporaryDirectory() as scratch:

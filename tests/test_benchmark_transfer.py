@@ -69,3 +69,13 @@ def test_kept_encoders_are_reused_only_when_their_stamp_matches(
     assert not any(r["reused"] for r in rows)
     _, rows = bench.pretrained_encoders(kg, other, [], {**PARAMS, "max_epochs": 3}, tmp_path)
     assert not any(r["reused"] for r in rows)
+
+
+def test_draw_is_stratified_on_an_arrow_backed_index() -> None:
+    ids = pd.Index([f"p{i}" for i in range(12)], dtype="string[pyarrow]")
+    data = cohort(list(ids))
+    labels = pd.Series(["a", "b", "c"] * 4, index=data.samples)
+    data = Cohort({"mRNA": data["mRNA"]}, [data.modalities["mRNA"]], labels=labels)
+    part = bench.draw(data, 6, seed=0)
+    assert part.n_samples == 6 and part.labels.value_counts().tolist() == [2, 2, 2]
+    assert bench.draw(data, 12, seed=0) is data
