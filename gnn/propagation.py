@@ -22,12 +22,29 @@ from gnn.relation_graph import MessageRows
 __all__ = ["RelationalPropagation"]
 
 
+def _product(matrix: Tensor, x: Tensor) -> Tensor:
+    """``matrix @ x`` for a sparse CSR ``matrix`` and a contiguous dense ``x``.
+
+    On the CPU the product is written straight into a new uninitialised tensor (``beta=0``:
+    its contents are never read): :func:`torch.sparse.mm` zero-fills a result, then copies
+    it, two extra passes over an output as large as a batch's messages. Same kernel, same
+    values.
+    """
+    if x.device.type != "cpu":
+        return torch.sparse.mm(matrix, x)
+    out = x.new_empty((matrix.shape[0], x.shape[1]))
+    return torch.addmm(out, matrix, x, beta=0, out=out)
+
+
 class _SparseProduct(torch.autograd.Function):
     """``base + matrix @ x`` for a constant sparse ``matrix`` whose transpose is given.
 
     Autograd of :func:`torch.sparse.mm` converts the transposed CSR matrix on every backward
     pass (a sort of its entries, slower than the product itself on a genome-wide graph); here
-    the backward pass multiplies by the ``transposed`` matrix built once by the caller.
+    the backward pass multiplies by the ``transposed`` matrix built once by the caller, or,
+    when ``transposed`` is a ``(R,)`` long tensor (``matrix`` sums rows of ``x`` into rows
+    ``transposed[k]``, one entry per column, as :attr:`MessageRows.scatter`), selects those
+    rows of the gradient.
     """
 
     @staticmethod
@@ -36,12 +53,16 @@ class _SparseProduct(torch.autograd.Function):
     ) -> Tensor:
         ctx.transposed = transposed
         if base is None:
-            return torch.sparse.mm(matrix, x)
+            return _product(matrix, x)
         return torch.addmm(base, matrix, x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor, Tensor | None]:
-        grad_x = torch.sparse.mm(ctx.transposed, grad.contiguous())
+        transposed = ctx.transposed
+        if transposed.layout == torch.strided:  # the column -> row index of a scatter
+            grad_x = grad.index_select(0, transposed)
+        else:
+            grad_x = _product(transposed, grad.contiguous())
         return None, None, grad_x, grad if ctx.needs_input_grad[3] else None
 
 
@@ -50,7 +71,8 @@ def _sparse_product(
 ) -> Tensor:
     """``base + matrix @ x`` ``(R, D)`` for a constant sparse ``(R, S)`` ``matrix``, dense ``x``
     ``(S, D)`` and an optional dense ``base`` ``(R, D)``, differentiable in ``x`` and ``base``;
-    ``transposed`` is ``matrix.T`` as sparse CSR.
+    ``transposed`` is ``matrix.T`` as sparse CSR, or, for a ``matrix`` with a single one in
+    each column ``s``, at row ``index[s]``, the ``(S,)`` long tensor ``index``.
 
     Examples
     --------
@@ -60,6 +82,12 @@ def _sparse_product(
     >>> y.sum().backward()
     >>> y[:, 0].tolist(), x.grad[:, 0].tolist()
     ([3.0, 2.0], [1.0, 2.0])
+    >>> s = torch.tensor([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]])  # column 0 -> row 2, 1 -> 0
+    >>> x = torch.ones(2, 3, requires_grad=True)
+    >>> y = _sparse_product(s.to_sparse_csr(), torch.tensor([2, 0]), x)
+    >>> (y * torch.arange(3.0)[:, None]).sum().backward()
+    >>> x.grad[:, 0].tolist()
+    [2.0, 0.0]
     """
     return _SparseProduct.apply(matrix, transposed, x.contiguous(), base)
 
@@ -77,14 +105,6 @@ def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
-
-
-def _gather_rows(index: Tensor, num_columns: int, dtype: torch.dtype) -> Tensor:
-    """Sparse CSR ``(K, num_columns)`` with a one at ``(k, index[k])`` (``G @ X == X[index]``)."""
-    k = index.shape[0]
-    crow = torch.arange(k + 1, device=index.device)
-    ones = torch.ones(k, device=index.device, dtype=dtype)
-    return _csr_matrix(crow, index, ones, (k, num_columns))
 
 
 class RelationalPropagation(MessagePassing):
@@ -168,9 +188,8 @@ class RelationalPropagation(MessagePassing):
             flat = _sparse_product(rows.adjacency, rows.transposed, x.reshape(n, b * c))
             messages = flat.view(k, b, c)
         transformed = torch.bmm(messages, self.weight[rows.relation]).view(k, b * c)
-        gather = _gather_rows(rows.target, n, x.dtype)
         root = self.root(x).view(n, b * c)
-        out = _sparse_product(rows.scatter, gather, transformed, base=root).view(n, b, c)
+        out = _sparse_product(rows.scatter, rows.target, transformed, base=root).view(n, b, c)
         return self.dropout(torch.relu(out))
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:

@@ -1,5 +1,6 @@
 """Tests of the sparse products behind the genome-wide fit speed: the constant-matrix product
-with a given transpose, the message rows' cached transposes, and the node input's CSR map."""
+with a given transpose or scatter index, the message rows' cached transposes, and the node
+input's CSR map."""
 
 from __future__ import annotations
 
@@ -51,6 +52,41 @@ def test_message_rows_transposed_and_scatter(edges: list[tuple[int, int, int]]) 
     summed = torch.zeros(6, 3).index_add_(0, rows.target, messages)
     assert torch.allclose(torch.sparse.mm(rows.scatter, messages), summed, atol=1e-6)
     assert rows.transposed is rows.transposed  # built once
+
+
+@settings(max_examples=25, deadline=None)
+@given(edges=edge_lists, seed=st.integers(0, 1000))
+def test_scatter_product_with_index_backward_equals_dense(
+    edges: list[tuple[int, int, int]], seed: int
+) -> None:
+    """The scatter of message rows into their targets, whose backward selects gradient rows
+    by :attr:`MessageRows.target` (no transposed matrix), equals the dense sum with autograd."""
+    edge_index = torch.tensor([[s for s, _, _ in edges], [d for _, d, _ in edges]])
+    edge_type = torch.tensor([r for _, _, r in edges])
+    rows = MessageRows.from_edges(edge_index, edge_type, num_nodes=6, num_relations=3)
+    generator = torch.Generator().manual_seed(seed)
+    k = rows.relation.shape[0]
+    messages = torch.randn(k, 4, generator=generator, requires_grad=True)
+    base = torch.randn(6, 4, generator=generator, requires_grad=True)
+    weight = torch.randn(6, 4, generator=generator)
+    out = _sparse_product(rows.scatter, rows.target, messages, base)
+    (out * weight).sum().backward()
+    dense = rows.scatter.to_dense()
+    expected_m = messages.detach().clone().requires_grad_()
+    ((dense @ expected_m + base.detach()) * weight).sum().backward()
+    assert torch.allclose(out, dense @ messages.detach() + base.detach(), atol=1e-5)
+    assert torch.equal(messages.grad, expected_m.grad)
+    assert torch.equal(base.grad, weight)
+
+
+def test_sparse_product_fills_every_entry_of_its_uninitialised_output() -> None:
+    """Empty rows of the matrix come out zero: the CPU product's output is never read."""
+    dense = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 0.0]])
+    for _ in range(20):  # fresh allocations, whatever memory they reuse
+        garbage = torch.full((3, 5), float("nan"))
+        del garbage
+        out = _sparse_product(dense.to_sparse_csr(), dense.T.to_sparse_csr(), torch.ones(2, 5))
+        assert torch.equal(out, dense @ torch.ones(2, 5))
 
 
 def _channels_reference(
