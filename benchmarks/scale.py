@@ -13,20 +13,26 @@ processes, gloo on CPU, nccl on CUDA) that builds the graph and the cohort, then
 ``eval_batch_size`` 256). Per row:
 
 - ``epoch_s``: wall seconds per epoch (training steps plus validation; the slowest rank);
+- ``cpu_s``: CPU seconds of that process per epoch (the largest rank): on a machine whose
+  cores are shared, ``epoch_s`` well above ``cpu_s`` is time spent waiting for a core;
 - ``ms_per_patient``: ``epoch_s`` per patient (constant when time is linear in patients);
 - ``data_mb``: the cohort's tensors (values and observed masks) of one process;
 - ``rss_mb``: peak resident memory of one process during training (the largest rank);
 - ``work_mb``: that peak minus the resident memory just before training (graph and cohort
   loaded): the memory training itself needs, which the batch fixes and the cohort should not;
-- ``gpu_mb``: peak CUDA memory allocated, on a GPU.
+- ``gpu_mb``: peak CUDA memory allocated, on a GPU;
+- ``load``: the one-minute load average when the measurement ended.
 
 After the table, the slope of ``rss_mb`` and ``work_mb`` in patients (MB per 1,000 patients,
 least squares) and the spread of ``work_mb`` over cohort sizes (target: within 10 %), per
-process count, and the speed-up of 2 processes over 1 at each size.
+process count, and the speed-up of 2 processes over 1 at each size. Each row is printed as it
+is measured; ``--json PATH`` also writes the rows, the summary and the sweep to ``PATH`` after
+every measurement, so that a run stopped early keeps what it measured.
 
     python benchmarks/scale.py [--quick] [--device auto] [--patients 1000 5000 10000 50000]
         [--nodes 100000] [--edges 1000000] [--features 20000] [--nproc 1 2]
         [--kg-sweep 10000 50000 100000] [--sweep-patients 1000] [--epochs 1] [--threads 1]
+        [--json rows.json]
 """
 
 from __future__ import annotations
@@ -144,14 +150,15 @@ def worker(args: argparse.Namespace) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     config = TrainConfig(max_epochs=args.epochs, patience=args.epochs, batch_size=args.batch_size)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     train_model(net, parts[0], parts[1], torch.nn.functional.cross_entropy, config, seed=args.seed)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     peak = _status_kb("VmHWM")
     row = {
         "rank": rank,
         "world_size": world_size,
         "epoch_s": seconds / args.epochs,
+        "cpu_s": cpu / args.epochs,
         "data_mb": data_mb,
         "rss_mb": peak / 1024,
         "work_mb": (peak - before) / 1024,
@@ -188,11 +195,13 @@ def measure(args: argparse.Namespace, patients: int, nodes: int, nproc: int) -> 
         "edges": round(args.edges * nodes / args.nodes),
         "patients": patients,
         "epoch_s": max(r["epoch_s"] for r in ranks),
+        "cpu_s": max(r["cpu_s"] for r in ranks),
         "ms_per_patient": 1000 * max(r["epoch_s"] for r in ranks) / patients,
         "data_mb": ranks[0]["data_mb"],
         "rss_mb": max(r["rss_mb"] for r in ranks),
         "work_mb": max(r["work_mb"] for r in ranks),
         "gpu_mb": max(r["gpu_mb"] for r in ranks),
+        "load": load_average(),
     }
 
 
@@ -236,6 +245,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -245,15 +255,36 @@ def main() -> None:
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
-    print(f"load average before: {load_average():.2f}", flush=True)
-    rows = [measure(args, p, args.nodes, n) for n in args.nproc for p in args.patients]
-    print_table(rows)
+    results: dict[str, Any] = {
+        "options": {k: v for k, v in vars(args).items() if k not in ("worker", "out", "json")},
+        "load_before": load_average(),
+        "rows": [],
+        "sweep": [],
+    }
+    print(f"load average before: {results['load_before']:.2f}", flush=True)
+
+    def record(part: str, row: dict[str, Any]) -> None:
+        results[part].append(row)
+        print(f"measured: {json.dumps(row)}", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+
+    for nproc in args.nproc:
+        for patients in args.patients:
+            record("rows", measure(args, patients, args.nodes, nproc))
+    results["summary"] = summary(results["rows"])
+    print_table(results["rows"])
     print()
-    print_table(summary(rows))
+    print_table(results["summary"])
     if args.kg_sweep:
         print(f"\nKG-size sweep at {args.sweep_patients} patients, 1 process:")
-        print_table([measure(args, args.sweep_patients, nodes, 1) for nodes in args.kg_sweep])
-    print(f"\nload average after: {load_average():.2f}")
+        for nodes in args.kg_sweep:
+            record("sweep", measure(args, args.sweep_patients, nodes, 1))
+        print_table(results["sweep"])
+    results["load_after"] = load_average()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    print(f"\nload average after: {results['load_after']:.2f}")
 
 
 if __name__ == "__main__":
