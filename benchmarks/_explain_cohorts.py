@@ -413,30 +413,45 @@ def seed_records(
 
 
 def run_cohort(
-    task: CohortTask, data: Path, seeds: int, quick: bool
+    task: CohortTask,
+    data: Path,
+    seeds: Sequence[int],
+    quick: bool,
+    save: Callable[[list[Record], list[dict[str, Any]]], None] | None = None,
 ) -> tuple[list[Record], list[dict[str, Any]]]:
-    """Every measure of one real cohort over ``seeds`` seeds; and the top terms per seed.
+    """Every measure of one real cohort for each of ``seeds``; and the top terms per seed.
 
-    The faithfulness metrics come last: on ROSMAP (the same test patients for every seed) the
-    default explanations are compared with the next seed's (stability across seeds).
+    On ROSMAP (the same test patients for every seed) the faithfulness metrics come after all
+    fits: the default explanations are compared with the next seed's (stability across seeds).
+    Elsewhere each seed is finished, and handed to ``save`` (the records so far), in turn.
     """
     kg = task.kg(data)
     spec = Specificity.of(kg)
     n_random = 3 if quick else task.n_random
-    runs, tops = [], []
-    for seed in range(seeds):
+    same_patients = task.name == "rosmap" and len(seeds) > 1
+    runs, tops, out = [], [], []
+
+    def finish(i: int) -> None:
+        seed, records, results = runs[i]
+        other = runs[(i + 1) % len(runs)][2]["default"].patients if same_patients else None
+        for name, result in results.items():
+            mine = other if name == "default" else None
+            records += faithfulness_records(name, result, seed, n_random, mine, task.genome_wide)
+        out.extend({"part": task.name, "seed": seed, **r} for r in records)
+        if save is not None:
+            save(out, tops)
+
+    for seed in seeds:
         records, results = seed_records(task, kg, data, seed, quick, spec)
         tops += top_rows(results, seed)
         runs.append((seed, records, results))
         print(
             f"{task.name} seed {seed}: fitted and explained (load {load_average():.1f})", flush=True
         )
-    out = []
-    for i, (seed, records, results) in enumerate(runs):
-        same_patients = task.name == "rosmap" and len(runs) > 1
-        other = runs[(i + 1) % len(runs)][2]["default"].patients if same_patients else None
-        for name, result in results.items():
-            mine = other if name == "default" else None
-            records += faithfulness_records(name, result, seed, n_random, mine, task.genome_wide)
-        out += [{"part": task.name, "seed": seed, **r} for r in records]
+        if not same_patients:
+            finish(len(runs) - 1)
+            runs[-1] = (seed, [], {})  # done: free the models and explanations
+    if same_patients:
+        for i in range(len(runs)):
+            finish(i)
     return out, tops

@@ -2,7 +2,7 @@
 specific, and do they find known biology? (issues 5 and 18)
 
     python benchmarks/explain.py --part planted|rosmap|brca|prad|all [--quick] [--seeds N]
-        [--threads 2] [--out DIR] [--from-csv]
+        [--first-seed 0] [--threads 2] [--out DIR] [--from-csv]
 
 Every graph row stands beside its controls: the same pipeline on a model fitted with
 ``control="rewired"`` (degree-preserving rewired graph; it explains on its own graph, so its
@@ -94,12 +94,17 @@ PLANTED_TARGETS = (
 )
 
 
+def seeds_of(args: argparse.Namespace) -> range:
+    """The seeds of a run: ``args.seeds`` of them from ``args.first_seed``."""
+    return range(args.first_seed, args.first_seed + args.seeds)
+
+
 def run_planted(data: Path, args: argparse.Namespace) -> list[dict]:
     """The planted part's records over ``args.seeds`` seeds."""
     params = {"n_ensemble": 1 if args.quick else 3, "max_epochs": 30 if args.quick else 100}
     setup = PlantedSetup(reactome_kg(data), {**params, "device": "cpu"}, 200 if args.quick else 300)
     records = []
-    for seed in range(args.seeds):
+    for seed in seeds_of(args):
         fit = fit_planted(setup, seed)
         records += planted_records(setup, fit)
         if seed < PLANTED_METRIC_SEEDS:
@@ -207,8 +212,12 @@ def run_real(part: str) -> Callable[[Path, argparse.Namespace], list[dict]]:
     """The runner of one real-cohort part (also writes its top terms beside its CSV)."""
 
     def run(data: Path, args: argparse.Namespace) -> list[dict]:
-        records, tops = run_cohort(COHORTS[part], data, args.seeds, args.quick)
-        pd.DataFrame(tops).to_csv(args.out / f"explain_{part}_top.csv", index=False)
+        def save(records: list[dict], tops: list[dict]) -> None:  # so far, after each seed
+            pd.DataFrame(tops).to_csv(args.out / f"explain_{part}_top.csv", index=False)
+            pd.DataFrame(records).to_csv(args.out / f"explain_{part}.csv", index=False)
+
+        records, tops = run_cohort(COHORTS[part], data, seeds_of(args), args.quick, save)
+        save(records, tops)
         return records
 
     return run
@@ -318,6 +327,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--seeds", type=int, help="seeds (default: planted 16, ROSMAP 3, TCGA 3; quick 1)"
+    )
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="the first seed (default: 0): runs of other seeds can be joined, one CSV",
     )
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "kgfusion-out" / "explain")

@@ -244,7 +244,10 @@ def with_ranking(explanation: Explanation, ranking: pd.Series) -> Explanation:
     scores = explanation.scores.copy()
     scores[ranking.index] = ranking.to_numpy()
     method = f"{explanation.method}+random"
-    return replace(explanation, scores=scores, method=method, edge_scores=None)
+    result = replace(explanation, scores=scores, method=method, edge_scores=None)
+    # the same nodes, inputs and graph: the same coverage (a search over the graph per input set)
+    vars(result)["coverage"] = explanation.coverage
+    return result
 
 
 def explained_cohort(cohort: Cohort, explanations: Sequence[Explanation]) -> Cohort:

@@ -140,6 +140,8 @@ def test_random_explanations_are_seeded_and_of_equal_size(kg: KnowledgeGraph) ->
     for r in first:
         assert sorted(r.scores) == sorted(e.scores) and r.scores["T"] == 0.0  # same values
         assert r.method == "unknown+random"
+        fresh = Explanation(kg, r.scores, GENES, "p1")  # the coverage carried over is the same
+        pd.testing.assert_series_equal(r.coverage, fresh.coverage)
     assert len({tuple(r.ranking().index) for r in first}) > 1
 
 
