@@ -10,7 +10,10 @@ here directly. Each measurement runs in a fresh process (a ``torchrun`` of ``--n
 processes, gloo on CPU, nccl on CUDA) that builds the graph and the cohort, then trains
 :class:`gnn.KGFusionNet` (default settings) for ``--epochs`` epochs of
 :func:`gnn.train_model` (batches of ``--batch-size``, 20 % of the patients for validation,
-``eval_batch_size`` 256). Per row:
+``eval_batch_size`` of ``--eval-batch-size``, default 256 as :class:`gnn.TrainConfig`).
+While a validation chunk is smaller than that (under 1,280 patients at 256), the peak memory
+grows with the cohort through the chunk: the memory target is read at cohort sizes whose
+chunks are full, or with ``--eval-batch-size`` at most the training batch. Per row:
 
 - ``epoch_s``: wall seconds per epoch (training steps plus validation; the slowest rank);
 - ``cpu_s``: CPU seconds of that process per epoch (the largest rank): on a machine whose
@@ -32,7 +35,7 @@ every measurement, so that a run stopped early keeps what it measured.
     python benchmarks/scale.py [--quick] [--device auto] [--patients 1000 5000 10000 50000]
         [--nodes 100000] [--edges 1000000] [--features 20000] [--nproc 1 2]
         [--kg-sweep 10000 50000 100000] [--sweep-patients 1000] [--epochs 1] [--threads 1]
-        [--json rows.json]
+        [--batch-size 64] [--eval-batch-size 256] [--json rows.json]
 """
 
 from __future__ import annotations
@@ -149,7 +152,12 @@ def worker(args: argparse.Namespace) -> None:
     _reset_peak()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    config = TrainConfig(max_epochs=args.epochs, patience=args.epochs, batch_size=args.batch_size)
+    config = TrainConfig(
+        max_epochs=args.epochs,
+        patience=args.epochs,
+        batch_size=args.batch_size,
+        eval_batch_size=args.eval_batch_size,
+    )
     start, cpu_start = time.perf_counter(), time.process_time()
     train_model(net, parts[0], parts[1], torch.nn.functional.cross_entropy, config, seed=args.seed)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -175,6 +183,7 @@ def measure(args: argparse.Namespace, patients: int, nodes: int, nproc: int) -> 
             "--worker", "--out", str(out), "--patients", str(patients), "--nodes", str(nodes),
             "--edges", str(round(args.edges * nodes / args.nodes)), "--features", str(args.features),
             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+            "--eval-batch-size", str(args.eval_batch_size),
             "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
         ]  # fmt: skip
         script = [str(Path(__file__).resolve()), *options]
@@ -242,6 +251,9 @@ def main() -> None:
     parser.add_argument("--sweep-patients", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--eval-batch-size", type=int, default=256, help="patients per validation chunk"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     parser.add_argument("--seed", type=int, default=0)
