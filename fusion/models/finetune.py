@@ -81,8 +81,14 @@ def encoder_init(
     """What ``estimator.fit`` applies to each new ensemble member under ``pretrained``.
 
     ``None`` without ``pretrained``; else a function loading the encoder folder's weights into a
-    member (by channel = modality kind, node type and relation) and freezing them under
-    ``freeze_encoder``.
+    member (by channel = modality kind, node type and relation), freezing them under
+    ``freeze_encoder``, and recomputing the readout's score standardisation on ``cohort``'s
+    patients (values only; :func:`gnn.refresh_norm_statistics`). Without that last step the
+    standardisation starts at the identity: a pre-trained encoder's node scores sit far from it
+    and the running averages lag behind for many steps, so that the eval-mode outputs (and the
+    early stopping's validation loss) were those of a shifted readout: fits stopped at the first
+    epoch with a one-class predictor (mixOmics, ``benchmarks/transfer.py``). ``estimator.scaler_``
+    must be fitted.
 
     Raises
     ------
@@ -110,10 +116,14 @@ def encoder_init(
     loaded = {ch for ch in channels if ch in layout.channels}
     logger.info("%s: encoder channels loaded %s of %s", owner, sorted(loaded), channels)
 
+    batch = cohort_batch(estimator.scaler_.transform(cohort), estimator.feature_names_in_)
+
     def init(net: KGFusionNet) -> None:
         load_encoder(net, encoder.state, layout, channels)
         if estimator.freeze_encoder:
             freeze_encoder(net)
+        refresh_norm_statistics(net, batch, estimator.eval_batch_size)
+        net.train()
 
     return init
 

@@ -129,6 +129,39 @@ def test_fine_tuning_on_a_panel_sharing_no_feature(kg: KnowledgeGraph, encoder_d
     assert model.predict_proba(target).shape == (40, 2)
 
 
+def test_fine_tuning_starts_from_the_cohorts_readout_statistics(
+    kg: KnowledgeGraph, encoder_dir: Path
+) -> None:
+    """The loaded member's readout standardisation is that of the pre-trained encoder's scores
+    on the cohort, not the identity (whose lag stalled fine-tuning), and it is left to train."""
+    from fusion.data.preprocess import ModalityScaler
+    from fusion.models.finetune import encoder_init
+    from fusion.models.tensors import cohort_batch
+    from gnn import refresh_norm_statistics
+
+    target = cohort(PANEL_B, 30, 3, "b")
+    model = KGFusionClassifier(kg, **TINY, pretrained=encoder_dir, device="cpu")
+    model.scaler_ = ModalityScaler().fit(target)
+    model.feature_names_in_ = {"mRNA": target["mRNA"].columns}
+    fitted = model.fit_graph(target, None)
+    init = encoder_init(model, target, fitted.graph, fitted.feature_nodes)
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        nets.append(KGFusionNet(fitted.graph, fitted.feature_nodes, 2, model.net_config(True)))
+    init(nets[0])
+    encoder = PretrainedEncoder.load(encoder_dir)
+    load_encoder(nets[1], encoder.state, encoder.layout, ["mRNA"])
+    batch = cohort_batch(model.scaler_.transform(target), model.feature_names_in_)
+    refresh_norm_statistics(nets[1], batch)
+    norm, expected = nets[0].readout.norm, nets[1].readout.norm
+    assert nets[0].training and not torch.equal(
+        norm.running_mean, torch.zeros_like(norm.running_mean)
+    )
+    assert torch.allclose(norm.running_mean, expected.running_mean)
+    assert torch.allclose(norm.running_var, expected.running_var)
+
+
 def test_fine_tuned_model_round_trips(
     kg: KnowledgeGraph, encoder_dir: Path, tmp_path: Path
 ) -> None:
