@@ -313,7 +313,7 @@ def faithfulness_records(
             noisy.append(per_patient(result.model, cohort, genome_wide))
         return noisy[0]
 
-    def evaluate(types: tuple[str, ...], baseline: Any) -> pd.DataFrame:
+    def evaluate(types: tuple[str, ...], baseline: Any, max_share: Any) -> pd.DataFrame:
         return evaluate_explanations(
             result.model,
             result.test,
@@ -321,16 +321,16 @@ def faithfulness_records(
             k=TOP_K,
             n_random=n_random,
             seed=seed,
-            config=FaithfulnessConfig(types=types, baseline=baseline),
+            config=FaithfulnessConfig(types=types, baseline=baseline, max_share=max_share),
             other=other,
             explainer=explainer,
         )
 
     records = []
     if not genome_wide:
-        terms = evaluate(tuple(term_types(result.model)), ("inputs", "nodes"))
+        terms = evaluate(tuple(term_types(result.model)), ("inputs", "nodes"), "default")
         records += evaluation_records("faithfulness", name, terms)
-    inputs = evaluate(input_types(result), "inputs")
+    inputs = evaluate(input_types(result), "inputs", None)  # inputs: no term to leave out
     return records + evaluation_records("faithfulness, inputs", name, inputs)
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ from scipy.special import rel_entr
 
 from fusion._exceptions import InvalidParameterError
 from fusion._params import check_positive
+from fusion.explanations._specific import check_share
 from fusion.explanations.explanation import Explanation
 from fusion.explanations.perturbation import (
     GraphEstimator,
@@ -117,6 +118,11 @@ class FaithfulnessConfig:
         (default: ``0.1``).
     n_perturb : int
         Perturbations per patient for infidelity (default: ``10``).
+    max_share : float, None or "default"
+        The ``max_share`` of the explanations' rankings (:meth:`Explanation.ranking`; default:
+        each explanation's). It leaves out broad terms, never inputs: ranking input nodes only,
+        ``None`` gives the same top nodes without searching the graph for the terms' coverage
+        (on a large graph, a search per patient).
     baseline : str or tuple of str
         The random baseline(s) of the removal metrics, of :data:`BASELINES`: ``"inputs"``
         (default) removes, per patient and ``k``, as many random input nodes as the
@@ -132,6 +138,7 @@ class FaithfulnessConfig:
     curve: tuple[int, ...] = (1, 2, 5, 10, 20)
     noise_sd: float = 0.1
     n_perturb: int = 10
+    max_share: float | None | Literal["default"] = "default"
     baseline: str | tuple[str, ...] = "inputs"
 
     @property
@@ -149,6 +156,8 @@ class FaithfulnessConfig:
         if not np.isfinite(self.noise_sd) or self.noise_sd <= 0:
             msg = f"The 'noise_sd' parameter of FaithfulnessConfig must be a float > 0. Got {self.noise_sd!r} instead."
             raise InvalidParameterError(msg)
+        if self.max_share != "default":
+            check_share(self.max_share, "FaithfulnessConfig")
         chosen = self.baselines
         if not chosen or len(set(chosen)) < len(chosen) or not set(chosen) <= set(BASELINES):
             msg = f"The 'baseline' parameter of FaithfulnessConfig must be one or both of {list(BASELINES)}. Got {self.baseline!r} instead."
@@ -165,6 +174,11 @@ def unfaithfulness(full: np.ndarray, masked: np.ndarray) -> np.ndarray:
     """
     kl = rel_entr(np.asarray(full, dtype=float), np.asarray(masked, dtype=float)).sum(axis=1)
     return 1.0 - np.exp(-kl)
+
+
+def _ranked(explanation: Explanation, config: FaithfulnessConfig) -> pd.Series:
+    """:meth:`Explanation.ranking` of the nodes ``config`` selects."""
+    return explanation.ranking(config.types, config.namespace, max_share=config.max_share)
 
 
 def _stacked(cohort: Cohort, copies: int) -> Cohort:
@@ -279,7 +293,7 @@ def fidelity(
     """
     k = check_positive("k", k, "fidelity")
     config = config or FaithfulnessConfig()
-    orders = [e.ranking(config.types, config.namespace) for e in explanations]
+    orders = [_ranked(e, config) for e in explanations]
     removed = [_top_inputs(explanations, orders, [k], config.max_len)]
     tables = _fidelity_tables(estimator, cohort, explanations, removed, [k])
     return tables[k][list(FIDELITY_COLUMNS)]
@@ -357,7 +371,10 @@ def _agreement_rows(
     k: int,
     config: FaithfulnessConfig,
 ) -> list[dict]:
-    tables = [topk_agreement(g, other, k, config.types, config.namespace) for g in groups]
+    tables = [
+        topk_agreement(g, other, k, config.types, config.namespace, max_share=config.max_share)
+        for g in groups
+    ]
     rows = []
     for column in ("jaccard", "spearman"):
         values = [float(t[column].mean()) for t in tables]
@@ -428,9 +445,12 @@ def evaluate_explanations(
     config = config or FaithfulnessConfig()
     explained_cohort(cohort, explanations)
     rng = np.random.default_rng(seed)
-    draws = [random_orders(e, n_random, rng, config.types, config.namespace) for e in explanations]
+    draws = [
+        random_orders(e, n_random, rng, config.types, config.namespace, max_share=config.max_share)
+        for e in explanations
+    ]
     ks = sorted({*config.curve, k})
-    own = [e.ranking(config.types, config.namespace) for e in explanations]
+    own = [_ranked(e, config) for e in explanations]
     removed = [_top_inputs(explanations, own, ks, config.max_len)]
     baselines: dict[str, list[int]] = {}
     for baseline in config.baselines:

@@ -156,11 +156,14 @@ def random_orders(
     rng: np.random.Generator,
     types: str | Iterable[str] | None = None,
     namespace: str | Iterable[str] | None = None,
+    *,
+    max_share: float | None | Literal["default"] = "default",
 ) -> list[pd.Series]:
-    """The rankings of :func:`random_explanations`: :meth:`Explanation.ranking` with the nodes
-    of non-zero score shuffled among their ranks (the scores stay where they were)."""
+    """The rankings of :func:`random_explanations`: :meth:`Explanation.ranking` (with
+    ``max_share``) with the nodes of non-zero score shuffled among their ranks (the scores stay
+    where they were)."""
     n = check_positive("n", n, "random_explanations")
-    ranking = explanation.ranking(types, namespace)
+    ranking = explanation.ranking(types, namespace, max_share=max_share)
     slots = np.flatnonzero(ranking.to_numpy() != 0)
     ids = ranking.index.to_numpy(dtype=object)
     orders = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -172,10 +172,13 @@ def topk_agreement(
     k: int = 10,
     types: str | Iterable[str] | None = None,
     namespace: str | Iterable[str] | None = None,
+    *,
+    max_share: float | None | Literal["default"] = "default",
 ) -> pd.DataFrame:
     """Agreement of two explanations of each patient (matched by patient id): the Jaccard index
     of their top-``k`` sets and the Spearman correlation of their scores over the nodes (of
-    ``types`` / ``namespace``) that either scores non-zero (the nodes either could rank).
+    ``types`` / ``namespace``) that either scores non-zero (the nodes either could rank). The
+    rankings are :meth:`Explanation.ranking`'s with ``max_share`` (default: each explanation's).
 
     Returns
     -------
@@ -204,7 +207,8 @@ def topk_agreement(
         raise AlignmentError(f"no explanation of patient(s) {preview(missing)} to compare with.")
     rows = []
     for e in a:
-        first, second = e.ranking(types, namespace), others[e.patient].ranking(types, namespace)
+        first = e.ranking(types, namespace, max_share=max_share)
+        second = others[e.patient].ranking(types, namespace, max_share=max_share)
         top_a, top_b = set(first.index[:k]), set(second.index[:k])
         scored = first.index[first.to_numpy() != 0].union(second.index[second.to_numpy() != 0])
         with warnings.catch_warnings():
