@@ -231,6 +231,14 @@ def test_evaluate_baselines_remove_as_many_inputs_or_as_many_nodes(
     pd.testing.assert_frame_equal(default, table[table["baseline"] == "inputs"].reset_index(drop=True))  # fmt: skip
     with pytest.raises(InvalidParameterError, match="baseline"):
         FaithfulnessConfig(baseline="genes")
+    with pytest.raises(InvalidParameterError, match="max_share"):
+        FaithfulnessConfig(max_share=2.0)
+    genes = FaithfulnessConfig(types="gene", curve=(1, 2))  # inputs only: max_share cuts nothing
+    everything = FaithfulnessConfig(types="gene", curve=(1, 2), max_share=None)
+    pd.testing.assert_frame_equal(
+        evaluate_explanations(model, cohort, [e], 2, 4, config=genes),
+        evaluate_explanations(model, cohort, [e], 2, 4, config=everything),
+    )
 
 
 def test_evaluate_of_a_risk_leaves_out_the_probability_scores(
