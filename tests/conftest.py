@@ -31,3 +31,19 @@ def data_dir() -> Path:
 def fixtures() -> Path:
     """Folder of the small committed test fixtures."""
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def planted_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    """``kgfusion train`` on a tiny planted workspace (40 patients, 80 features, 5 epochs), once
+    per test process: the model folder, the cohort folder and the patients. Tests only read it."""
+    from _workspace import planted_workspace
+    from typer.testing import CliRunner
+
+    from fusion.app.cli import app
+
+    root = tmp_path_factory.mktemp("planted-model")
+    cohort = planted_workspace(root, n_samples=40, n_features=80, max_epochs=5)
+    result = CliRunner().invoke(app, ["train", str(root / "run.yaml"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return root / "out" / "model", root / "cohort", [str(p) for p in cohort.samples]

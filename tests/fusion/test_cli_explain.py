@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from _workspace import planted_workspace
 from typer.testing import CliRunner
 
 from fusion.app.cli import app
@@ -22,14 +21,10 @@ def _run(*args: str | Path) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def model(planted_model: tuple[Path, Path, list[str]]) -> tuple[Path, Path, str]:
     """A model folder written by ``kgfusion train``, its cohort folder and one patient."""
-    root = tmp_path_factory.mktemp("explain")
-    cohort = planted_workspace(root, n_samples=40, n_features=80, max_epochs=5)
-    folder = root / "cohort"
-    code, out = _run("train", root / "run.yaml", "--no-progress")
-    assert code == 0, out
-    return root / "out" / "model", folder, str(cohort.samples[0])
+    folder, cohort, patients = planted_model
+    return folder, cohort, patients[0]
 
 
 def test_json_out_writes_the_file(model: tuple[Path, Path, str], tmp_path: Path) -> None:

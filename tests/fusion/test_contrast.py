@@ -301,18 +301,9 @@ def test_plot_contrast_returns_a_figure(graph: KnowledgeGraph, tmp_path: Path) -
 
 # ------------------------------------------------------------------------------ the command line
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def trained(planted_model: tuple[Path, Path, list[str]]) -> tuple[Path, Path]:
     """A model folder written by ``kgfusion train`` on a planted cohort, and the cohort folder."""
-    from _workspace import planted_workspace
-    from typer.testing import CliRunner
-
-    from fusion.app.cli import app
-
-    root = tmp_path_factory.mktemp("contrast")
-    planted_workspace(root, n_samples=40, n_features=80, max_epochs=5)
-    result = CliRunner().invoke(app, ["train", str(root / "run.yaml"), "--no-progress"])
-    assert result.exit_code == 0, result.output
-    return root / "out" / "model", root / "cohort"
+    return planted_model[0], planted_model[1]
 
 
 @pytest.mark.slow

@@ -296,18 +296,17 @@ def test_inputs_are_checked(kg: KnowledgeGraph, cohort: Cohort) -> None:
 
 
 @pytest.mark.slow
-def test_cli_faithfulness_on_a_tiny_trained_model(tmp_path: Path) -> None:
-    from _workspace import planted_workspace
+def test_cli_faithfulness_on_a_tiny_trained_model(
+    planted_model: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
     from typer.testing import CliRunner
 
     from fusion.app.cli import app
 
     runner = CliRunner()
-    cohort = planted_workspace(tmp_path, n_samples=40, n_features=80, max_epochs=5)
-    result = runner.invoke(app, ["train", str(tmp_path / "run.yaml"), "--no-progress"])
-    assert result.exit_code == 0, result.output
-    patients = [str(p) for p in cohort.samples[:4]]
-    args = ["faithfulness", "-m", str(tmp_path / "out" / "model"), "-d", str(tmp_path / "cohort"),
+    model, data, patients = planted_model
+    patients = patients[:4]
+    args = ["faithfulness", "-m", str(model), "-d", str(data),
             "--top", "3", "--random", "2", "--method", "ig_features", "--type", "gene"]  # fmt: skip
     for p in patients:
         args += ["-p", p]
