@@ -4,7 +4,10 @@ A synthetic knowledge graph built with numpy (``--nodes`` nodes, ``--edges`` edg
 relations: gene → term annotations, term → term ``is_a``, gene — gene interactions; reverse
 relations added by :class:`gnn.RelationGraph`) and synthetic cohorts of genome-wide panels
 (``--features`` genes, one modality, standard-normal values, the label a noisy function of
-ten genes). :func:`fusion.data.make_planted_cohort` plants pathways in a real KG through pandas
+ten genes). Each measured gene is a gene node of the KG; in the KG-size sweep the gene nodes
+keep their share of the nodes (``--features`` at ``--nodes``: 2,000 at 10,000 nodes) and the
+panel keeps its width, its other genes unlinked (read by the modality head only), so that only
+the graph changes. :func:`fusion.data.make_planted_cohort` plants pathways in a real KG through pandas
 frames; at 50,000 patients × 20,000 features those would be 8 GB, so the tensors are drawn
 here directly. Each measurement runs in a fresh process (a ``torchrun`` of ``--nproc``
 processes, gloo on CPU, nccl on CUDA) that builds the graph and the cohort, then trains
@@ -133,13 +136,16 @@ def worker(args: argparse.Namespace) -> None:
     init_distributed(device)
     rank, world_size = world()
     patients = args.patients[0]  # one size per worker
-    genes = min(args.features, args.nodes)
+    genes = args.genes
     graph = synthetic_graph(args.nodes, args.edges, genes, args.seed).to(device)
-    batch, target = synthetic_cohort(patients, genes, args.seed)
+    batch, target = synthetic_cohort(patients, args.features, args.seed)
     n_val = patients // 5
     train, val = torch.arange(n_val, patients), torch.arange(n_val)
     torch.manual_seed(args.seed)
-    net = KGFusionNet(graph, {"mRNA": torch.arange(genes)}, 2).to(device)
+    feature_nodes = torch.arange(args.features).masked_fill(
+        torch.arange(args.features) >= genes, -1
+    )
+    net = KGFusionNet(graph, {"mRNA": feature_nodes}, 2).to(device)
     parts = [(batch[i].to(device), target[i].to(device)) for i in (train, val)]
     data_mb = (
         sum(
@@ -175,6 +181,12 @@ def worker(args: argparse.Namespace) -> None:
     Path(f"{args.out}.rank{rank}.json").write_text(json.dumps(row))
 
 
+def graph_genes(args: argparse.Namespace, nodes: int) -> int:
+    """Gene nodes of a KG of ``nodes`` nodes: ``--features`` at ``--nodes``, the same share of
+    the nodes in the KG-size sweep (at most ``--features``, at least the signal genes)."""
+    return max(SIGNAL_GENES, min(args.features, round(args.features * nodes / args.nodes)))
+
+
 def measure(args: argparse.Namespace, patients: int, nodes: int, nproc: int) -> dict[str, Any]:
     """Run one measurement in fresh processes; the row of the slowest / largest rank."""
     with tempfile.TemporaryDirectory() as folder:
@@ -182,6 +194,7 @@ def measure(args: argparse.Namespace, patients: int, nodes: int, nproc: int) -> 
         options = [
             "--worker", "--out", str(out), "--patients", str(patients), "--nodes", str(nodes),
             "--edges", str(round(args.edges * nodes / args.nodes)), "--features", str(args.features),
+            "--genes", str(graph_genes(args, nodes)),
             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
             "--eval-batch-size", str(args.eval_batch_size),
             "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
@@ -202,6 +215,7 @@ def measure(args: argparse.Namespace, patients: int, nodes: int, nproc: int) -> 
         "processes": nproc,
         "nodes": nodes,
         "edges": round(args.edges * nodes / args.nodes),
+        "genes": graph_genes(args, nodes),
         "patients": patients,
         "epoch_s": max(r["epoch_s"] for r in ranks),
         "cpu_s": max(r["cpu_s"] for r in ranks),
@@ -240,7 +254,13 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke sizes (seconds)")
-    parser.add_argument("--patients", type=int, nargs="+", default=[1000, 5000, 10000, 50000])
+    parser.add_argument(
+        "--patients",
+        type=int,
+        nargs="*",
+        default=[1000, 5000, 10000, 50000],
+        help="cohort sizes (none: the KG-size sweep only)",
+    )
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument(
         "--edges", type=int, default=1_000_000, help="edges at --nodes (scaled with the sweep)"
@@ -257,6 +277,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--genes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -284,10 +305,11 @@ def main() -> None:
     for nproc in args.nproc:
         for patients in args.patients:
             record("rows", measure(args, patients, args.nodes, nproc))
-    results["summary"] = summary(results["rows"])
-    print_table(results["rows"])
-    print()
-    print_table(results["summary"])
+    if results["rows"]:
+        results["summary"] = summary(results["rows"])
+        print_table(results["rows"])
+        print()
+        print_table(results["summary"])
     if args.kg_sweep:
         print(f"\nKG-size sweep at {args.sweep_patients} patients, 1 process:")
         for nodes in args.kg_sweep:
