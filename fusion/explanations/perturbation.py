@@ -248,8 +248,8 @@ def with_ranking(explanation: Explanation, ranking: pd.Series) -> Explanation:
     scores[ranking.index] = ranking.to_numpy()
     method = f"{explanation.method}+random"
     result = replace(explanation, scores=scores, method=method, edge_scores=None)
-    # the same nodes, inputs and graph: the same coverage (a search over the graph per input set)
-    vars(result)["coverage"] = explanation.coverage
+    if "coverage" in vars(explanation):  # computed: the same nodes, inputs and graph, the same
+        vars(result)["coverage"] = explanation.coverage  # (a search over the graph per input set)
     return result
 
 
