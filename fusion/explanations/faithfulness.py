@@ -27,6 +27,9 @@ beside random input sets removing as many input nodes as the explanation
 and / or random top-``k`` sets of the same kind of nodes
 (:func:`~fusion.explanations.perturbation.random_explanations`, ``baseline="nodes"``);
 infidelity and stability, which compare rankings, beside random explanations.
+
+Long because the removal metrics, the curve over ``k`` and the two baselines share one stacked
+prediction of every perturbed copy (:func:`_fidelity_tables`): split, each would predict again.
 """
 
 from __future__ import annotations

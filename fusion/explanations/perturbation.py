@@ -13,6 +13,9 @@ set of ``k`` nodes of the same kind (ranking metrics; a random top-``k`` of term
 or fewer inputs than the explanation's).
 :class:`ModelOutput` is the quantity explained (the explained class's probability, or a risk).
 The metrics themselves are in :mod:`fusion.explanations.faithfulness`.
+
+Long because the perturbations and both random baselines are defined on the same explanation
+subgraph inputs (:func:`inputs_of_top`), and the docstring examples that pin them down are here.
 """
 
 from __future__ import annotations
