@@ -250,10 +250,8 @@ def with_ranking(explanation: Explanation, ranking: pd.Series) -> Explanation:
     scores = explanation.scores.copy()
     scores[ranking.index] = ranking.to_numpy()
     method = f"{explanation.method}+random"
-    result = replace(explanation, scores=scores, method=method, edge_scores=None)
-    if "coverage" in vars(explanation):  # computed: the same nodes, inputs and graph, the same
-        vars(result)["coverage"] = explanation.coverage  # (a search over the graph per input set)
-    return result
+    # the coverage is not recomputed: input_coverage remembers it per graph and input set
+    return replace(explanation, scores=scores, method=method, edge_scores=None)
 
 
 def explained_cohort(cohort: Cohort, explanations: Sequence[Explanation]) -> Cohort:
