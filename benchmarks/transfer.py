@@ -22,7 +22,9 @@ pre-training set and no source training set, matched on the TCGA barcode rules o
 
 Prints and writes ``<out>/transfer_<setting>.csv`` (one row per fit) and the summaries (macro
 F1 and AUC, mean ± sd over seeds), and the pre-training time, CPU time and peak memory
-(``<out>/transfer_<setting>_pretraining.csv``). Every fit has 1 ensemble member.
+(``<out>/transfer_<setting>_pretraining.csv``). Every fit has 1 ensemble member and
+validates under the training part's batch-norm statistics (``precise_norm=True``: fits on
+a few dozen patients take one step per epoch, and the running statistics lag far behind).
 ``--quick``: 1 seed, sizes {15, 60} / {50, 200}, 1 ER test fold, <= 40 epochs (patience 5);
 ``--seeds``, ``--sizes``, ``--folds``, ``--epochs`` and ``--patience`` (``--pretrain-epochs``,
 ``--pretrain-patience`` for the encoders alone) override the protocol.
@@ -338,7 +340,13 @@ def main() -> None:
     args.seed_list = list(range(args.seeds or (1 if args.quick else 5)))
     epochs, patience = (40, 5) if args.quick else (100, 15)
     short = {"max_epochs": args.epochs or epochs, "patience": args.patience or patience}
-    args.model = {"n_ensemble": 1, "device": "cpu", "n_threads": args.threads, **short}
+    args.model = {
+        "n_ensemble": 1,
+        "device": "cpu",
+        "n_threads": args.threads,
+        "precise_norm": True,
+        **short,
+    }
     budget = {
         "max_epochs": args.pretrain_epochs or short["max_epochs"],
         "patience": args.pretrain_patience or short["patience"],
@@ -347,7 +355,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     print(
         f"protocol: seeds {args.seed_list}, fits {short}, pre-training {budget}, "
-        f"1 ensemble member, {args.threads} thread(s)"
+        f"1 ensemble member, precise batch-norm statistics, {args.threads} thread(s)"
     )
     kg = build_kg(shared_sources(data), progress=False)
     names = sorted(SETTINGS) if args.setting == "all" else [args.setting]

@@ -79,10 +79,11 @@ def refresh_norm_statistics(model: nn.Module, inputs: FusionBatch, batch_size: i
     ("precise BN", Wu & Johnson, 2021, "Rethinking 'Batch' in BatchNorm"). Here the statistics
     are averaged over chunks of ``batch_size`` patients of ``inputs`` (all at once if ``<= 0``),
     the rest of the model in eval mode (no dropout). Leaves the model in eval mode; raises
-    :class:`~gnn.ShapeError` (a ``ValueError``) if ``inputs`` holds no patient. Use it after
-    a training loop of one's own, full-batch ones especially (:func:`train_model`'s
-    early stopping already selects weights by their eval-mode validation loss);
-    :func:`torch.optim.swa_utils.update_bn` does the same for models of one input.
+    :class:`~gnn.ShapeError` (a ``ValueError``) if ``inputs`` holds no patient.
+    :func:`~gnn.train_model` calls it before each validation pass under
+    :attr:`~gnn.TrainConfig.precise_norm`; use it after a training loop of one's own and
+    after loading weights; :func:`torch.optim.swa_utils.update_bn` does the same for models of
+    one input.
     """
     n = len(inputs)
     if n == 0:

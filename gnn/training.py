@@ -67,6 +67,13 @@ class TrainConfig:
     eval_batch_size : int
         Patients per forward pass of the validation; ``0`` for all at once. The validation loss
         does not depend on it (default: ``256``).
+    precise_norm : bool
+        Before each validation pass, recompute the batch-norm layers' statistics on the
+        training part with the current weights (:func:`~gnn.refresh_norm_statistics`; one
+        more forward pass over it per epoch). Otherwise the eval-mode validation loss
+        standardises with running averages that lag behind the weights, by many steps when an
+        epoch is one or two steps (a few dozen patients), and early stopping compares weights
+        under stale statistics (default: ``False``).
 
     Examples
     --------
@@ -80,6 +87,7 @@ class TrainConfig:
     patience: int = 15
     batch_size: int = 64
     eval_batch_size: int = 256
+    precise_norm: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -163,10 +171,11 @@ def train_model(
     cohort's that grows coarser as batches shrink. Under an initialised process group the
     training is data-parallel (:mod:`gnn.distributed`): each batch split over the ranks,
     gradients averaged, the same validation loss on every rank. On return the model
-    holds the best weights and is in eval mode. (Its batch-norm statistics are running averages,
-    as at the best epoch's validation; recomputing them on the training part afterwards
-    (:func:`refresh_norm_statistics`), or before every validation, changed the ROSMAP inner-CV
-    AUC by at most 0.007, and made a fit 25-30% slower when done every epoch.)
+    holds the best weights and is in eval mode. Its batch-norm statistics are those of the best
+    epoch's validation: running averages, or with :attr:`TrainConfig.precise_norm` the
+    training part's at those weights. (On ROSMAP, refreshing them after the loop or before every
+    validation changed the inner-CV AUC by at most 0.007 and made a fit 25-30% slower; fits on
+    30 mixOmics patients, one step per epoch, are another matter: docs/benchmarks.md.)
 
     Parameters
     ----------
@@ -217,6 +226,8 @@ def train_model(
             model, train, loss_fn, optimiser, batch_size=config.batch_size, generator=generator
         )
         best.train_loss.append(loss)
+        if config.precise_norm:
+            refresh_norm_statistics(model, train[0], config.eval_batch_size)
         val_loss = _evaluate(model, val, loss_fn, config.eval_batch_size)
         best.val_loss.append(val_loss)
         bar.set_postfix(train=f"{loss:.3f}", val=f"{val_loss:.3f}")

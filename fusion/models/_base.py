@@ -68,6 +68,7 @@ class _KGFusionBase(BaseEstimator):
         patience: int = 15,
         batch_size: int = 64,
         eval_batch_size: int = 256,
+        precise_norm: bool = False,
         val_size: float = 0.2,
         n_ensemble: int = 3,
         random_state: int = 0,
@@ -101,6 +102,7 @@ class _KGFusionBase(BaseEstimator):
         self.patience = patience
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
+        self.precise_norm = precise_norm
         self.val_size = val_size
         self.n_ensemble = n_ensemble
         self.random_state = random_state

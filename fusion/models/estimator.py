@@ -74,6 +74,11 @@ class KGFusionClassifier(_KGFusionBase):
         Patients per forward pass of the validation and of ``predict`` (default ``256``;
         ``0``: all at once). Memory grows with it, not with the cohort; outputs do not depend
         on it.
+    precise_norm : bool
+        Recompute the batch-norm statistics on the training part before each validation pass
+        of the early stopping (see :attr:`gnn.TrainConfig.precise_norm`; default ``False``).
+        Worth it for small cohorts, where an epoch is one or two steps and the running
+        statistics lag far behind the weights.
     val_size : float
         Fraction of the training samples held out (stratified) for early stopping.
     n_ensemble : int

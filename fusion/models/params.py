@@ -69,6 +69,7 @@ KGFUSION_CONSTRAINTS: Mapping[str, Sequence[Constraint | None]] = {
     "patience": [_COUNT],
     "batch_size": [_COUNT],
     "eval_batch_size": [_COUNT],
+    "precise_norm": [Boolean()],
     "val_size": [Interval(float, 0, 1, closed="neither")],
     "n_ensemble": [_POSITIVE],
     "random_state": [Interval(int, 0, None)],

@@ -59,8 +59,12 @@ class PretrainParams:
     ----------
     relations, min_seeds, max_fraction, min_ic, relation_groups
         The graph's pruning, as :class:`~fusion.models.KGFusionClassifier`'s.
-    hidden, layers, dropout
+    hidden, layers
         The encoder (a fine-tuned model must use the same ``hidden`` and ``layers``).
+    dropout : float
+        Dropout on the node states while pre-training (default: ``0.0``: at a width of a few
+        channels, dropout hides much of the signal a hidden value is reconstructed from; the
+        fine-tuned model applies its own ``dropout``).
     mask_rate : float
         Share of each patient's observed node values hidden per step (default: ``0.15``).
     control : {"none", "rewired"}
@@ -94,7 +98,7 @@ class PretrainParams:
     relation_groups: Literal["relation", "type"] = "type"
     hidden: int = 4
     layers: int = 2
-    dropout: float = 0.3
+    dropout: float = 0.0
     mask_rate: float = 0.15
     control: Literal["none", "rewired"] = "none"
     lr: float = 5e-3
