@@ -246,8 +246,6 @@ def pretrain_encoder(
             msg = f"pretrain_encoder: the {name} part holds no patient."
             raise ShapeError(msg)
     val_inputs, val_target = model.masked(val, seed)
-    # the decoder reads node states, never the readout's batch norm: nothing to refresh
-    config = replace(config, precise_norm=False)
     unused = torch.zeros(len(train), device=train.present.device)
     return train_model(
         model,

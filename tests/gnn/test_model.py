@@ -134,11 +134,16 @@ def test_graph_only_and_direct_only_configs() -> None:
         )
 
 
-def _fit(seed: int) -> KGFusionNet:
+def _labelled_batch() -> tuple[FusionBatch, torch.Tensor]:
+    """40 fully observed patients and a label read off the first mRNA feature."""
     x = inputs(batch=40, seed=3)
-    target = (x["mRNA"][:, 0] > 0).long()
     observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
     batch = FusionBatch(x, observed, torch.ones(40, 2, dtype=torch.bool))
+    return batch, (x["mRNA"][:, 0] > 0).long()
+
+
+def _fit(seed: int) -> KGFusionNet:
+    batch, target = _labelled_batch()
     torch.manual_seed(seed)
     net = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(hidden=4, embedding=8))
     index = torch.arange(40)
@@ -222,18 +227,14 @@ def test_precise_norm_validates_with_the_training_parts_statistics() -> None:
     """With ``precise_norm`` the kept weights come with the batch-norm statistics of the
     training part at those weights (what refreshing them afterwards gives); without it, with
     the lagging running averages (one step per epoch here: full batch)."""
-    x = inputs(batch=40, seed=3)
-    target = (x["mRNA"][:, 0] > 0).long()
-    observed = {m: torch.ones_like(v, dtype=torch.bool) for m, v in x.items()}
-    batch = FusionBatch(x, observed, torch.ones(40, 2, dtype=torch.bool))
+    batch, target = _labelled_batch()
     train, val = (batch[torch.arange(30)], target[:30]), (batch[torch.arange(30, 40)], target[30:])
     loss = torch.nn.functional.cross_entropy
-    kept = {}
     for precise in (True, False):
         torch.manual_seed(0)
         net = KGFusionNet(tiny_graph(), feature_nodes(), 2, FusionNetConfig(hidden=4, embedding=8))
         config = TrainConfig(max_epochs=6, patience=6, batch_size=0, precise_norm=precise)
         train_model(net, train, val, loss, config)
-        kept[precise] = net.readout.norm.running_mean.clone()
+        kept = net.readout.norm.running_mean.clone()
         refresh_norm_statistics(net, train[0])
-        assert torch.allclose(kept[precise], net.readout.norm.running_mean) == precise
+        assert torch.allclose(kept, net.readout.norm.running_mean) == precise
