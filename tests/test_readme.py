@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from fusion.app.config import RunConfig
 from kg import load_yaml
@@ -81,5 +83,9 @@ def test_the_shell_examples_run(workspace: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, f"{command}\n{done.stderr[-3000:]}"
         assert "Traceback" not in done.stderr, command
-    assert (workspace / "predictions.csv").stat().st_size > 0
     assert (workspace / "kgfusion-out" / "explorer.html").stat().st_size > 0
+    # the README's run (one member, seed 0) is the model ROSMAP's official split is scored on
+    predicted = pd.read_csv(workspace / "predictions.csv", dtype={"label": str})
+    held_out = predicted[predicted["sample"].str.startswith("test_")]
+    assert len(held_out) == 106
+    assert roc_auc_score(held_out["label"] == "1", held_out["p_1"]) > 0.8

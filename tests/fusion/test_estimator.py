@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from _cohorts import FAST, survival_cohort, tiny_cohort, tiny_kg
 from sklearn.base import clone
 
@@ -18,11 +17,9 @@ from fusion import (
     NotFittedError,
     SplitError,
     link_cohort,
-    read_mogonet,
 )
 from fusion.models.estimator import KGFusionClassifier, KGFusionSurvival
 from fusion.models.metrics import classification_metrics, concordance_index
-from kg import build_kg, shared_sources
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +127,6 @@ def test_survival_c_index_out_of_sample(tmp_path: Path) -> None:
     assert est.score(test) == pytest.approx(c_index)
     loaded = KGFusionSurvival.load(est.save(tmp_path / "cox"), device="cpu")
     assert np.array_equal(loaded.predict(test), risk)
-
-
-@pytest.mark.realdata
-def test_rosmap_official_split(data_dir: Path) -> None:
-    torch.set_num_threads(1)
-    cohort = read_mogonet(data_dir / "mogonet_rosmap")
-    train, test = cohort.train_test()
-    kg = build_kg(shared_sources(data_dir), progress=False)
-    est = KGFusionClassifier(kg, n_ensemble=1, random_state=0).fit(train)  # one member: quick
-    metrics = classification_metrics(test.labels, est.predict_proba(test), est.classes_)
-    assert metrics["auc"] > 0.8
-    assert est.graph_.num_nodes > 100
 
 
 def test_fit_on_precomputed_links_is_identical_and_does_not_relink(monkeypatch) -> None:
