@@ -105,56 +105,12 @@ def test_cli_end_to_end(workspace: Path) -> None:
     rows = json.loads(decomposed.stdout)[0]["top"]
     assert len(rows) == 3 and {row["type"] for row in rows} == {"pathway"}
     assert all(row["score"] >= 0 for row in rows)
-    refused = kgfusion(
-        "explain",
-        "-m",
-        str(model),
-        "-d",
-        str(workspace / "cohort"),
-        "-p",
-        patient,
-        "--method",
-        "contribution",
-        "--decompose",
-        cwd=workspace,
-    )
-    assert (
-        refused.returncode == 2 and "ig_features" in refused.stderr
-    )  # contribution scores no inputs
-    refused = kgfusion(
-        "explain",
-        "-m",
-        str(model),
-        "-d",
-        str(workspace / "cohort"),
-        "-p",
-        patient,
-        "--method",
-        "ig_features",
-        "--decompose",
-        "--min-inputs",
-        "0",
-        cwd=workspace,
-    )
-    assert refused.returncode == 2 and "min_inputs" in refused.stderr
-
-    for fmt, name in (("ttl", "e.ttl"), ("png", "e.png"), ("graphml", "e.graphml")):
-        written = kgfusion(
-            "explain",
-            "-m",
-            str(model),
-            "-d",
-            str(workspace / "cohort"),
-            "-p",
-            patient,
-            "-f",
-            fmt,
-            "-o",
-            name,
-            cwd=workspace,
-        )
-        assert written.returncode == 0, written.stderr
-        assert (workspace / name).stat().st_size > 0
+    written = kgfusion(  # png, graphml and html: tests/fusion/test_cli_explain.py, in process
+        "explain", "-m", str(model), "-d", str(workspace / "cohort"), "-p", patient,
+        "-f", "ttl", "-o", "e.ttl", cwd=workspace,
+    )  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    assert (workspace / "e.ttl").stat().st_size > 0
 
 
 def test_cli_bad_inputs_name_what_is_wrong(workspace: Path) -> None:

@@ -54,6 +54,26 @@ def test_table_leaves_out_zero_scores(model: tuple[Path, Path, str]) -> None:
     assert code == 0 and len([x for x in full.splitlines() if "reactome:" in x]) > len(rows)
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (
+            ("--method", "contribution", "--decompose"),
+            "ig_features",
+        ),  # contribution scores no inputs
+        (("--method", "ig_features", "--decompose", "--min-inputs", "0"), "min_inputs"),
+    ],
+)
+def test_a_decomposition_it_cannot_do_is_refused(
+    model: tuple[Path, Path, str], options: tuple[str, ...], named: str
+) -> None:
+    folder, cohort, patient = model
+    result = runner.invoke(
+        app, ["explain", "-m", str(folder), "-d", str(cohort), "-p", patient, *options]
+    )
+    assert result.exit_code == 2 and named in result.output
+
+
 def test_subgraph_formats_write_files(model: tuple[Path, Path, str], tmp_path: Path) -> None:
     folder, cohort, patient = model
     for fmt in ("png", "graphml", "html"):
