@@ -251,7 +251,7 @@ def explained(model: KGFusionClassifier, test: Cohort, genome_wide: bool = False
     start = time.perf_counter()
     patients = per_patient(model, test, genome_wide)
     seconds = time.perf_counter() - start
-    cohort = Explanation.aggregate(patients)["cohort"].decompose_terms()
+    cohort = Explanation.aggregate(patients, absolute=True)["cohort"].decompose_terms()
     return Explained(model, test, patients, cohort, seconds)
 
 

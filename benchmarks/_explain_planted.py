@@ -172,7 +172,7 @@ def planted_rankings(
     )
     shuffled = fit.explained["rewired"]
     on_real_kg = dataclasses.replace(
-        Explanation.aggregate(shuffled.patients)["cohort"], kg=setup.kg
+        Explanation.aggregate(shuffled.patients, absolute=True)["cohort"], kg=setup.kg
     )
     rankings = {
         "default": fit.explained["default"].cohort.scores,

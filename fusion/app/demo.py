@@ -357,7 +357,9 @@ def run_demo(
                     genes = explain(
                         model, test, [*chosen, *extra], "ig_features", n_steps=demo_size.n_steps
                     )
-                    decomposed = Explanation.aggregate(genes)["cohort"].decompose("pathway")
+                    decomposed = Explanation.aggregate(genes, absolute=True)["cohort"].decompose(
+                        "pathway"
+                    )
             with stage("report"):
                 ranks = planted_ranks(planted, len(chosen), explained, decomposed)
                 problem = Problem(

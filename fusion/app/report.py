@@ -221,9 +221,11 @@ def planted_ranks(
     if not planted:
         return pd.DataFrame()
     absolute = [replace(e, scores=e.scores.abs()) for e in explained]
-    by_class = Explanation.aggregate(absolute, by=[str(e.prediction) for e in absolute])
+    by_class = Explanation.aggregate(
+        explained, by=[str(e.prediction) for e in explained], absolute=True
+    )
     groups = {f"predicted {g} (n={e.n_patients})": e for g, e in by_class.items()}
-    everyone = Explanation.aggregate(absolute)["cohort"]
+    everyone = Explanation.aggregate(explained, absolute=True)["cohort"]
     groups[f"all explained (n={everyone.n_patients})"] = everyone
     if decomposed is not None:
         groups[f"all explained, {decomposed.method}"] = decomposed

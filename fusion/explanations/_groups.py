@@ -69,7 +69,11 @@ class GroupQueries(ExplanationFields):
 
     @classmethod
     def aggregate(
-        cls, explanations: Sequence[Explanation], by: Sequence[str] | pd.Series | None = None
+        cls,
+        explanations: Sequence[Explanation],
+        by: Sequence[str] | pd.Series | None = None,
+        *,
+        absolute: bool = False,
     ) -> dict[str, Explanation]:
         """Mean scores per group of explanations (a class, a cohort).
 
@@ -80,6 +84,13 @@ class GroupQueries(ExplanationFields):
         by : sequence of str or pandas.Series, optional
             The group of each explanation, in order; or a Series mapping patient id → group.
             ``None`` puts all in one group named ``"cohort"``.
+        absolute : bool
+            Average the absolute scores: a node's importance to the group's predictions, evidence
+            for and against each patient's predicted class both counting (the global importance
+            of SHAP's mean ``|φ|``). Signed means (the default) cancel for an input the model
+            reads one-sidedly (it moves some patients towards their predicted class and others
+            away): averaged over a cohort, such an input scores near 0 although shifting it moves
+            every prediction (default: ``False``).
 
         Returns
         -------
@@ -101,6 +112,8 @@ class GroupQueries(ExplanationFields):
             raise InvalidParameterError(msg)
         groups = _groups([e.patient for e in explanations], by)
         table = pd.concat([e.scores for e in explanations], axis=1, sort=False)
+        if absolute:
+            table = table.abs()
         result = {}
         for group in sorted(set(groups)):
             members = [i for i, g in enumerate(groups) if g == group]

@@ -204,6 +204,20 @@ def test_aggregate_by_class(p1: Explanation, p2: Explanation, kg: KnowledgeGraph
     assert list(Explanation.aggregate([p1])) == ["cohort"]
 
 
+def test_absolute_aggregate_keeps_an_input_that_signed_means_cancel(kg: KnowledgeGraph) -> None:
+    """An input for one patient's prediction and against the other's: signed mean 0, absolute 0.5."""
+    for_ = Explanation(kg, pd.Series({"NCBIGene:1": 0.5, "NCBIGene:2": 0.1}), ["NCBIGene:1"], "a")
+    against = Explanation(
+        kg, pd.Series({"NCBIGene:1": -0.5, "NCBIGene:2": 0.1}), ["NCBIGene:1"], "b"
+    )
+    signed = Explanation.aggregate([for_, against])["cohort"].scores
+    absolute = Explanation.aggregate([for_, against], absolute=True)["cohort"].scores
+    assert signed["NCBIGene:1"] == pytest.approx(0.0) and signed["NCBIGene:2"] == pytest.approx(0.1)
+    assert absolute["NCBIGene:1"] == pytest.approx(0.5) and absolute["NCBIGene:2"] == pytest.approx(
+        0.1
+    )
+
+
 # ---------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("k", [0, -1, 1.5, True])
 def test_bad_k(p1: Explanation, k: object) -> None:
