@@ -6,7 +6,8 @@ explained on the held-out patients with the default pipeline (``method="ig_featu
 decomposed onto the terms: :func:`explained`). Measured on each:
 
 * the standard faithfulness metrics (:func:`fusion.explanations.evaluate_explanations`) of the
-  top-10 terms (not genome-wide: there only the genes' attributions are computed per patient),
+  top-10 terms (genome-wide, where only the genes' attributions are computed per patient, the
+  top-10 terms of the cohort's explanation, the same for every patient: :func:`with_cohort_terms`),
   the removal metrics beside both random baselines (random input sets removing as many input
   nodes as the explanation's, and random top-10 terms), the ranking metrics beside random
   explanations; and the same metrics of the top-10 *inputs* (the input node types) beside
@@ -17,12 +18,13 @@ decomposed onto the terms: :func:`explained`). Measured on each:
   (:func:`kg.coverage`);
 * ROSMAP: the randomised-weights sanity check and the specificity *before* (a model with the old
   pruning defaults explained with ``method="contribution"``, no decomposition);
-* TCGA: the ranks of known-biology terms in the held-out cohort's mean explanation
-  (:mod:`_explain_biology`).
+* TCGA: the ranks of known-biology terms in the held-out cohort's explanation
+  (:func:`cohort_explanation`, :mod:`_explain_biology`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -245,14 +247,31 @@ def per_patient(model: KGFusionClassifier, test: Cohort, genome_wide: bool) -> l
     return explain(model, test, decompose=False) if genome_wide else explain(model, test)
 
 
+def cohort_explanation(patients: list[Explanation]) -> Explanation:
+    """The patients' mean absolute gene attributions decomposed onto the terms
+    (:meth:`Explanation.aggregate` with ``absolute=True``, :meth:`Explanation.decompose_terms`)."""
+    return Explanation.aggregate(patients, absolute=True)["cohort"].decompose_terms()
+
+
 def explained(model: KGFusionClassifier, test: Cohort, genome_wide: bool = False) -> Explained:
-    """The default pipeline on ``test`` (:func:`per_patient`) and the cohort explanation: the
-    patients' mean gene attributions decomposed onto the terms (:meth:`Explanation.decompose_terms`)."""
+    """The default pipeline on ``test`` (:func:`per_patient`) and the cohort explanation
+    (:func:`cohort_explanation`)."""
     start = time.perf_counter()
     patients = per_patient(model, test, genome_wide)
     seconds = time.perf_counter() - start
-    cohort = Explanation.aggregate(patients, absolute=True)["cohort"].decompose_terms()
-    return Explained(model, test, patients, cohort, seconds)
+    return Explained(model, test, patients, cohort_explanation(patients), seconds)
+
+
+def with_cohort_terms(patients: list[Explanation]) -> list[Explanation]:
+    """Each patient's input scores with the terms of the cohort's explanation: genome-wide, where
+    the patients' attributions are not decomposed one by one, the explanation whose top-10
+    terms the term-level faithfulness metrics remove (a global explanation, scored per patient)."""
+    cohort = cohort_explanation(patients)
+    terms = cohort.scores.drop(list(cohort.inputs), errors="ignore")
+    return [
+        dataclasses.replace(p, scores=terms.combine_first(p.scores.reindex(list(p.inputs))))
+        for p in patients
+    ]
 
 
 def as_saved(model: KGFusionClassifier) -> KGFusionClassifier:
@@ -302,7 +321,8 @@ def faithfulness_records(
     genome_wide: bool = False,
 ) -> list[Record]:
     """:func:`evaluate_explanations` of one model's explanations, section ``faithfulness``: the
-    top-10 terms (not genome-wide), the removal metrics beside both baselines; section
+    top-10 terms (genome-wide, the cohort's: :func:`with_cohort_terms`), the removal metrics
+    beside both baselines; section
     ``faithfulness, inputs``: the top-10 inputs beside random inputs. Both with stability under
     noise (the noisy cohort is the same for both, seeded: explained once) and, given ``other``,
     across seeds."""
@@ -313,24 +333,38 @@ def faithfulness_records(
             noisy.append(per_patient(result.model, cohort, genome_wide))
         return noisy[0]
 
-    def evaluate(types: tuple[str, ...], baseline: Any, max_share: Any) -> pd.DataFrame:
+    def evaluate(
+        explanations: list[Explanation],
+        types: tuple[str, ...],
+        baseline: Any,
+        max_share: Any,
+        explain_noisy: Callable[[Cohort], list[Explanation]],
+    ) -> pd.DataFrame:
         return evaluate_explanations(
             result.model,
             result.test,
-            result.patients,
+            explanations,
             k=TOP_K,
             n_random=n_random,
             seed=seed,
             config=FaithfulnessConfig(types=types, baseline=baseline, max_share=max_share),
             other=other,
-            explainer=explainer,
+            explainer=explain_noisy,
         )
 
-    records = []
-    if not genome_wide:
-        terms = evaluate(tuple(term_types(result.model)), ("inputs", "nodes"), "default")
-        records += evaluation_records("faithfulness", name, terms)
-    inputs = evaluate(input_types(result), "inputs", None)  # inputs: no term to leave out
+    terms = tuple(term_types(result.model))
+    if genome_wide:  # the cohort's terms, recomputed on the noisy cohort for the stability rows
+        explanations, explain_terms = (
+            with_cohort_terms(result.patients),
+            lambda c: with_cohort_terms(explainer(c)),
+        )
+    else:
+        explanations, explain_terms = result.patients, explainer
+    by_terms = evaluate(explanations, terms, ("inputs", "nodes"), "default", explain_terms)
+    records = evaluation_records("faithfulness", name, by_terms)
+    inputs = evaluate(
+        result.patients, input_types(result), "inputs", None, explainer
+    )  # inputs: no term to leave out
     return records + evaluation_records("faithfulness, inputs", name, inputs)
 
 

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from _explain_biology import KnownTerms, known_records
-from _explain_cohorts import evaluation_records, term_depth
+from _explain_cohorts import cohort_explanation, evaluation_records, term_depth, with_cohort_terms
 from _explain_tables import Target, difference, mean_sd, target_table, values
 
 from fusion.explanations import Explanation
@@ -42,6 +42,25 @@ def tiny() -> KnowledgeGraph:
 def test_term_depth_counts_hops_to_a_root(tiny: KnowledgeGraph) -> None:
     depth = term_depth(tiny)
     assert depth.to_dict() == {"root": 0.0, "A": 1.0, "B": 1.0, "A1": 2.0, "P": 0.0}
+
+
+def test_with_cohort_terms_keeps_each_patients_inputs_and_shares_the_cohorts_terms(
+    tiny: KnowledgeGraph,
+) -> None:
+    a = Explanation(
+        tiny, pd.Series({"g1": 0.8, "g2": -0.1}), ["g1", "g2"], "a", method="ig_features"
+    )
+    b = Explanation(
+        tiny, pd.Series({"g1": -0.6, "g2": 0.3}), ["g1", "g2"], "b", method="ig_features"
+    )
+    shared = with_cohort_terms([a, b])
+    terms = cohort_explanation([a, b]).scores.drop(["g1", "g2"])
+    for own, combined in zip((a, b), shared):
+        assert combined.patient == own.patient
+        pd.testing.assert_series_equal(
+            combined.scores[["g1", "g2"]], own.scores[["g1", "g2"]], check_names=False
+        )
+        pd.testing.assert_series_equal(combined.scores[terms.index], terms, check_names=False)
 
 
 def test_known_terms_below_and_by_gene(tiny: KnowledgeGraph) -> None:
