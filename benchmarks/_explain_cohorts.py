@@ -262,11 +262,14 @@ def explained(model: KGFusionClassifier, test: Cohort, genome_wide: bool = False
     return Explained(model, test, patients, cohort_explanation(patients), seconds)
 
 
-def with_cohort_terms(patients: list[Explanation]) -> list[Explanation]:
-    """Each patient's input scores with the terms of the cohort's explanation: genome-wide, where
-    the patients' attributions are not decomposed one by one, the explanation whose top-10
-    terms the term-level faithfulness metrics remove (a global explanation, scored per patient)."""
-    cohort = cohort_explanation(patients)
+def with_cohort_terms(
+    patients: list[Explanation], cohort: Explanation | None = None
+) -> list[Explanation]:
+    """Each patient's input scores with the terms of the cohort's explanation (``cohort``, else
+    :func:`cohort_explanation` of ``patients``): genome-wide, where the patients' attributions
+    are not decomposed one by one, the explanation whose top-10 terms the term-level
+    faithfulness metrics remove (a global explanation, scored per patient)."""
+    cohort = cohort_explanation(patients) if cohort is None else cohort
     terms = cohort.scores.drop(list(cohort.inputs), errors="ignore")
     return [
         dataclasses.replace(p, scores=terms.combine_first(p.scores.reindex(list(p.inputs))))
@@ -355,16 +358,15 @@ def faithfulness_records(
     terms = tuple(term_types(result.model))
     if genome_wide:  # the cohort's terms, recomputed on the noisy cohort for the stability rows
         explanations, explain_terms = (
-            with_cohort_terms(result.patients),
+            with_cohort_terms(result.patients, result.cohort),  # decomposed once, in explained()
             lambda c: with_cohort_terms(explainer(c)),
         )
     else:
         explanations, explain_terms = result.patients, explainer
     by_terms = evaluate(explanations, terms, ("inputs", "nodes"), "default", explain_terms)
     records = evaluation_records("faithfulness", name, by_terms)
-    inputs = evaluate(
-        result.patients, input_types(result), "inputs", None, explainer
-    )  # inputs: no term to leave out
+    # the inputs: no term to leave out (max_share None)
+    inputs = evaluate(result.patients, input_types(result), "inputs", None, explainer)
     return records + evaluation_records("faithfulness, inputs", name, inputs)
 
 

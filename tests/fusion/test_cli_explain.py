@@ -57,10 +57,7 @@ def test_table_leaves_out_zero_scores(model: tuple[Path, Path, str]) -> None:
 @pytest.mark.parametrize(
     ("options", "named"),
     [
-        (
-            ("--method", "contribution", "--decompose"),
-            "ig_features",
-        ),  # contribution scores no inputs
+        (("--method", "contribution", "--decompose"), "ig_features"),  # scores no inputs
         (("--method", "ig_features", "--decompose", "--min-inputs", "0"), "min_inputs"),
     ],
 )
